@@ -1,0 +1,58 @@
+/* netstack/slink.h — the wire: an in-process libslirp instance.
+ *
+ * slink.c is the only file in the project that includes <libslirp.h>.  It owns the Slirp
+ * instance, its timers and its host sockets; it never calls poll() itself: the owner of the
+ * event loop asks for slirp's pollfds with slink_fill() and hands the results back with
+ * slink_poll().
+ *
+ * Frames to the guest (our stack) are handed to the to_guest callback, which is invoked from
+ * inside slink_input()/slink_poll() (slirp answers synchronously): the callback must only
+ * copy/queue the frame, never feed it back into slirp from there.
+ *
+ * Addresses are host byte order; ports host order.
+ */
+#ifndef NETSTACK_SLINK_H
+#define NETSTACK_SLINK_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct slink_config {
+	uint32_t net, netmask;     /* 10.0.2.0 / 255.255.255.0 */
+	uint32_t host;             /* 10.0.2.2 (host loopback alias, gateway) */
+	uint32_t dns;              /* 10.0.2.3 */
+	uint32_t guest;            /* 10.0.2.15: where host forwards deliver */
+	uint32_t mtu;              /* if_mtu = if_mru, 68..65521 */
+	uint32_t hostfwd_addr;     /* host address announced ports are bound to (127.0.0.1) */
+	bool no_host_loopback;     /* disable 10.0.2.2 -> 127.0.0.1 */
+};
+
+typedef void (*slink_frame_fn)(void *ctx, const uint8_t *frame, size_t len);
+
+struct slink;
+
+/* NULL on failure (bad config); errno set. */
+struct slink *slink_new(const struct slink_config *cfg, slink_frame_fn to_guest, void *ctx);
+void slink_free(struct slink *l);
+
+/* A frame from the guest to slirp. */
+void slink_input(struct slink *l, const uint8_t *frame, size_t len);
+
+/* Append slirp's fds to pfd[0..max) and return how many were added (-1 if max is too small).
+ * *timeout_ms may be lowered (never raised); pass UINT32_MAX for "no limit". */
+int slink_fill(struct slink *l, struct pollfd *pfd, int max, uint32_t *timeout_ms);
+/* After poll(): pfd/n as filled by slink_fill (revents set).  error=true if poll failed.
+ * Always call once per loop round: slirp runs its TCP timers here. */
+void slink_poll(struct slink *l, struct pollfd *pfd, int n, bool error);
+
+/* Host forward: host hostfwd_addr:host_port -> guest:guest_port.  0 or -errno
+ * (-EADDRINUSE when the host port is taken). */
+int slink_hostfwd_add(struct slink *l, uint16_t host_port, uint16_t guest_port);
+int slink_hostfwd_remove(struct slink *l, uint16_t host_port);
+
+/* libslirp version string, for --version. */
+const char *slink_version(void);
+
+#endif
