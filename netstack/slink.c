@@ -1,0 +1,377 @@
+/* netstack/slink.c — the wire: one in-process libslirp 4.7 instance (see slink.h).
+ *
+ * The only file that includes <slirp/libslirp.h>.  It never polls by itself: slink_fill()
+ * and slink_poll() let the owner of the event loop do that.
+ */
+#include "slink.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <slirp/libslirp.h>
+
+/* slirp's timers (in 4.7 only the IPv6 router-advertisement timer, which we never enable;
+ * kept correct anyway because slirp may create one whenever it likes). */
+struct slink_timer {
+	struct slink_timer *next;
+	int64_t expire_ms;          /* -1: not armed */
+	SlirpTimerCb cb;            /* timer_new flavour */
+	void *cb_opaque;
+	bool by_id;                 /* timer_new_opaque flavour: slirp_handle_timer(id) */
+	SlirpTimerId id;
+};
+
+struct slink {
+	Slirp *slirp;
+	struct slink_config cfg;
+	slink_frame_fn to_guest;
+	void *ctx;
+	struct slink_timer *timers;
+	/* valid only during slink_fill / slink_poll */
+	struct pollfd *pfd;
+	int npfd, maxpfd;
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
+{
+	struct slink *l = opaque;
+
+	/* The owner copies the frame into its queue; slirp's buffer is on its stack. */
+	l->to_guest(l->ctx, buf, len);
+	return (ssize_t)len;
+}
+
+static void cb_guest_error(const char *msg, void *opaque)
+{
+	(void)opaque;
+	fprintf(stderr, "netfsd: slirp: guest error: %s\n", msg);
+}
+
+static int64_t cb_clock_get_ns(void *opaque)
+{
+	(void)opaque;
+	return now_ns();
+}
+
+static struct slink_timer *timer_add(struct slink *l)
+{
+	struct slink_timer *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		abort();  /* slirp cannot handle a NULL timer */
+	t->expire_ms = -1;
+	t->next = l->timers;
+	l->timers = t;
+	return t;
+}
+
+static void *cb_timer_new(SlirpTimerCb cb, void *cb_opaque, void *opaque)
+{
+	struct slink_timer *t = timer_add(opaque);
+
+	t->cb = cb;
+	t->cb_opaque = cb_opaque;
+	return t;
+}
+
+static void *cb_timer_new_opaque(SlirpTimerId id, void *cb_opaque, void *opaque)
+{
+	struct slink_timer *t = timer_add(opaque);
+
+	t->by_id = true;
+	t->id = id;
+	t->cb_opaque = cb_opaque;
+	return t;
+}
+
+static void cb_timer_free(void *timer, void *opaque)
+{
+	struct slink *l = opaque;
+
+	for (struct slink_timer **pp = &l->timers; *pp; pp = &(*pp)->next) {
+		if (*pp == timer) {
+			*pp = ((struct slink_timer *)timer)->next;
+			free(timer);
+			return;
+		}
+	}
+}
+
+static void cb_timer_mod(void *timer, int64_t expire_ms, void *opaque)
+{
+	(void)opaque;
+	((struct slink_timer *)timer)->expire_ms = expire_ms;
+}
+
+/* On Unix slirp's fd registration is informational: slink_fill asks for fds every round. */
+static void cb_register_poll_fd(int fd, void *opaque)
+{
+	(void)fd;
+	(void)opaque;
+}
+
+static void cb_unregister_poll_fd(int fd, void *opaque)
+{
+	(void)fd;
+	(void)opaque;
+}
+
+/* "A socket wants POLLIN again": the loop rebuilds the poll set every round anyway. */
+static void cb_notify(void *opaque)
+{
+	(void)opaque;
+}
+
+static void cb_init_completed(Slirp *slirp, void *opaque)
+{
+	((struct slink *)opaque)->slirp = slirp;
+}
+
+static const SlirpCb callbacks = {
+	.send_packet = cb_send_packet,
+	.guest_error = cb_guest_error,
+	.clock_get_ns = cb_clock_get_ns,
+	.timer_new = cb_timer_new,
+	.timer_free = cb_timer_free,
+	.timer_mod = cb_timer_mod,
+	.register_poll_fd = cb_register_poll_fd,
+	.unregister_poll_fd = cb_unregister_poll_fd,
+	.notify = cb_notify,
+	.init_completed = cb_init_completed,
+	.timer_new_opaque = cb_timer_new_opaque,
+};
+
+static struct in_addr in4(uint32_t host_order)
+{
+	struct in_addr a = {.s_addr = htonl(host_order)};
+
+	return a;
+}
+
+static bool in_net(const struct slink_config *c, uint32_t a)
+{
+	return (a & c->netmask) == c->net;
+}
+
+static bool config_ok(const struct slink_config *c)
+{
+	return c->mtu >= 68 && c->mtu <= 65521 && c->netmask != 0 && (c->net & ~c->netmask) == 0 &&
+	       in_net(c, c->host) && in_net(c, c->dns) && in_net(c, c->guest) &&
+	       c->host != c->dns && c->host != c->guest && c->dns != c->guest;
+}
+
+struct slink *slink_new(const struct slink_config *cfg, slink_frame_fn to_guest, void *ctx)
+{
+	struct slink *l;
+	SlirpConfig sc;
+
+	if (!cfg || !to_guest || !config_ok(cfg)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->cfg = *cfg;
+	l->to_guest = to_guest;
+	l->ctx = ctx;
+
+	/* slirp writes to host sockets with plain send(): a peer that went away must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+
+	/* Every address explicitly: slirp has no defaults, zero means 0.0.0.0. */
+	memset(&sc, 0, sizeof(sc));
+	sc.version = 4;
+	sc.restricted = 0;
+	sc.in_enabled = true;
+	sc.vnetwork = in4(cfg->net);
+	sc.vnetmask = in4(cfg->netmask);
+	sc.vhost = in4(cfg->host);
+	sc.in6_enabled = false;
+	sc.vdhcp_start = in4(cfg->guest);  /* also the default hostfwd target */
+	sc.vnameserver = in4(cfg->dns);
+	sc.if_mtu = cfg->mtu;
+	sc.if_mru = cfg->mtu;
+	sc.disable_host_loopback = cfg->no_host_loopback;
+	sc.enable_emu = false;
+	sc.disable_dns = false;
+	sc.disable_dhcp = true;  /* our stack has a static address */
+
+	if (!slirp_new(&sc, &callbacks, l) || !l->slirp) {
+		free(l);
+		errno = EINVAL;
+		return NULL;
+	}
+	return l;
+}
+
+void slink_free(struct slink *l)
+{
+	if (!l)
+		return;
+	slirp_cleanup(l->slirp);  /* frees its timers through cb_timer_free */
+	while (l->timers) {
+		struct slink_timer *t = l->timers;
+
+		l->timers = t->next;
+		free(t);
+	}
+	free(l);
+}
+
+void slink_input(struct slink *l, const uint8_t *frame, size_t len)
+{
+	if (len > 65535 + 14)
+		return;  /* larger than any IPv4 datagram: slirp would misread it */
+	slirp_input(l->slirp, frame, (int)len);
+}
+
+static short to_poll_events(int e)
+{
+	short p = 0;
+
+	if (e & SLIRP_POLL_IN)
+		p |= POLLIN;
+	if (e & SLIRP_POLL_OUT)
+		p |= POLLOUT;
+	if (e & SLIRP_POLL_PRI)
+		p |= POLLPRI;
+	if (e & SLIRP_POLL_ERR)
+		p |= POLLERR;
+	if (e & SLIRP_POLL_HUP)
+		p |= POLLHUP;
+	return p;
+}
+
+static int from_poll_events(short p)
+{
+	int e = 0;
+
+	if (p & POLLIN)
+		e |= SLIRP_POLL_IN;
+	if (p & POLLOUT)
+		e |= SLIRP_POLL_OUT;
+	if (p & POLLPRI)
+		e |= SLIRP_POLL_PRI;
+	if (p & (POLLERR | POLLNVAL))
+		e |= SLIRP_POLL_ERR;
+	if (p & POLLHUP)
+		e |= SLIRP_POLL_HUP;
+	return e;
+}
+
+static int cb_add_poll(int fd, int events, void *opaque)
+{
+	struct slink *l = opaque;
+
+	if (l->npfd >= l->maxpfd) {
+		l->npfd = l->maxpfd + 1;  /* remember the overflow */
+		return -1;
+	}
+	l->pfd[l->npfd].fd = fd;
+	l->pfd[l->npfd].events = to_poll_events(events);
+	l->pfd[l->npfd].revents = 0;
+	return l->npfd++;
+}
+
+static int cb_get_revents(int idx, void *opaque)
+{
+	struct slink *l = opaque;
+
+	if (idx < 0 || idx >= l->npfd)
+		return 0;
+	return from_poll_events(l->pfd[idx].revents);
+}
+
+static void lower_timeout_for_timers(struct slink *l, uint32_t *timeout_ms)
+{
+	int64_t now = now_ns() / 1000000;
+
+	for (struct slink_timer *t = l->timers; t; t = t->next) {
+		if (t->expire_ms < 0)
+			continue;
+		int64_t left = t->expire_ms > now ? t->expire_ms - now : 0;
+
+		if ((uint64_t)left < *timeout_ms)
+			*timeout_ms = (uint32_t)left;
+	}
+}
+
+int slink_fill(struct slink *l, struct pollfd *pfd, int max, uint32_t *timeout_ms)
+{
+	l->pfd = pfd;
+	l->npfd = 0;
+	l->maxpfd = max;
+	slirp_pollfds_fill(l->slirp, timeout_ms, cb_add_poll, l);
+	lower_timeout_for_timers(l, timeout_ms);
+	if (l->npfd > max) {
+		l->npfd = 0;
+		return -1;
+	}
+	return l->npfd;
+}
+
+/* Fire due timers.  A callback may free or re-arm timers, so restart the scan after each. */
+static void run_timers(struct slink *l)
+{
+	int64_t now = now_ns() / 1000000;
+	bool fired = true;
+
+	while (fired) {
+		fired = false;
+		for (struct slink_timer *t = l->timers; t; t = t->next) {
+			if (t->expire_ms < 0 || t->expire_ms > now)
+				continue;
+			t->expire_ms = -1;
+			if (t->by_id)
+				slirp_handle_timer(l->slirp, t->id, t->cb_opaque);
+			else
+				t->cb(t->cb_opaque);
+			fired = true;
+			break;
+		}
+	}
+}
+
+void slink_poll(struct slink *l, struct pollfd *pfd, int n, bool error)
+{
+	l->pfd = pfd;
+	l->npfd = n;
+	l->maxpfd = n;
+	slirp_pollfds_poll(l->slirp, error, cb_get_revents, l);
+	run_timers(l);
+}
+
+int slink_hostfwd_add(struct slink *l, uint16_t host_port, uint16_t guest_port)
+{
+	errno = 0;
+	if (slirp_add_hostfwd(l->slirp, 0, in4(l->cfg.hostfwd_addr), host_port,
+			      in4(l->cfg.guest), guest_port) < 0)
+		return errno ? -errno : -EADDRINUSE;
+	return 0;
+}
+
+int slink_hostfwd_remove(struct slink *l, uint16_t host_port)
+{
+	if (slirp_remove_hostfwd(l->slirp, 0, in4(l->cfg.hostfwd_addr), host_port) < 0)
+		return -ENOENT;
+	return 0;
+}
+
+const char *slink_version(void)
+{
+	return slirp_version_string();
+}
