@@ -1,0 +1,152 @@
+/* fs/loop.c — the one event loop: FUSE requests, slirp's sockets, the stack's timers.
+ *
+ * Each round: move frames between the stack and slirp until both queues are empty and
+ * answer what became answerable (conv_service), then sleep in ppoll() on the FUSE device
+ * and slirp's fds until the earliest timer, then let slirp run (it must be called every
+ * round: its TCP timers live in slirp_pollfds_poll) and drain the FUSE device.
+ * Signals are blocked except inside ppoll(), so a SIGTERM is never lost between a check
+ * and the sleep.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "slink.h"
+#include "stack.h"
+
+#define POLL_FDS_MIN 64
+#define PUMP_PASSES 64
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+uint64_t loop_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Block the stop signals (they are taken only inside ppoll); *old gets the mask to use there. */
+static void catch_stop_signals(sigset_t *old)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, old);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigdelset(old, sigs[i]);
+}
+
+/* Move frames until neither side has anything queued, and answer parked requests; both
+ * can produce more frames (ACKs, window updates, loopback), hence the loop.  Returns true
+ * if work is left (bounded passes), so the next poll must not sleep. */
+static bool pump(struct netfsd *d)
+{
+	for (int pass = 0; pass < PUMP_PASSES; pass++) {
+		struct frame *f;
+
+		while ((f = frameq_pop(&d->to_slirp))) {
+			slink_input(d->link, f->data, f->len);
+			free(f);
+		}
+		while ((f = frameq_pop(&d->to_stack))) {
+			ns_input(d->st, f->data, f->len);
+			free(f);
+		}
+		bool more = conv_service(&d->convs);
+
+		if (!more && !d->to_slirp.head && !d->to_stack.head)
+			return false;
+	}
+	return true;
+}
+
+/* Handle every request the kernel has for us now. */
+static void drain_fuse(struct netfsd *d, struct fuse_buf *buf)
+{
+	for (;;) {
+		int r = fuse_session_receive_buf(d->se, buf);
+
+		if (r == -EAGAIN || r == -EINTR)
+			return;
+		if (r <= 0) {
+			fuse_session_exit(d->se);  /* unmounted (0) or a device error */
+			return;
+		}
+		fuse_session_process_buf(d->se, buf);
+	}
+}
+
+static uint32_t timeout_until(uint64_t deadline, uint64_t now)
+{
+	if (deadline == NS_NEVER)
+		return UINT32_MAX;
+	if (deadline <= now)
+		return 0;
+	return deadline - now > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)(deadline - now);
+}
+
+int loop_run(struct netfsd *d)
+{
+	struct fuse_buf buf = {.mem = NULL};
+	int cap = POLL_FDS_MIN;
+	struct pollfd *pfd = malloc(sizeof(*pfd) * (size_t)cap);
+	sigset_t waitmask;
+
+	if (!pfd)
+		return -1;
+	catch_stop_signals(&waitmask);
+	while (!stop_signal && !fuse_session_exited(d->se)) {
+		uint64_t now = loop_now_ms();
+		bool busy;
+
+		ns_advance(d->st, now);
+		busy = pump(d);
+
+		uint32_t timeout = busy ? 0 : timeout_until(ns_next_deadline(d->st), now);
+		int n;
+
+		pfd[0].fd = fuse_session_fd(d->se);
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		while ((n = slink_fill(d->link, pfd + 1, cap - 1, &timeout)) < 0) {
+			struct pollfd *bigger = realloc(pfd, sizeof(*pfd) * (size_t)cap * 2);
+
+			if (!bigger)
+				break;
+			pfd = bigger;
+			cap *= 2;
+		}
+		if (n < 0)
+			n = 0;
+
+		struct timespec ts = {.tv_sec = timeout / 1000, .tv_nsec = (long)(timeout % 1000) * 1000000};
+		int r = ppoll(pfd, (nfds_t)n + 1, timeout == UINT32_MAX ? NULL : &ts, &waitmask);
+
+		slink_poll(d->link, pfd + 1, n, r < 0);
+		if (r > 0 && pfd[0].revents)
+			drain_fuse(d, &buf);
+	}
+	free(buf.mem);
+	free(pfd);
+	return 0;
+}

@@ -1,0 +1,152 @@
+/* fs/main.c — netfsd: mount /net, run the loop, unmount cleanly. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "netfs_config.h"
+#include "slink.h"
+#include "stack.h"
+#include "stream.h"
+
+static void stack_output(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct netfsd *d = ctx;
+
+	frameq_push(&d->to_slirp, frame, len);
+}
+
+static void slirp_output(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct netfsd *d = ctx;
+
+	frameq_push(&d->to_stack, frame, len);
+}
+
+static uint64_t random_seed(void)
+{
+	uint64_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint64_t)loop_now_ms() * 6364136223846793005ull ^ (uint64_t)getpid();
+	return seed;
+}
+
+/* The stack and its wire; created before mounting so a failure leaves nothing mounted. */
+static int start_network(struct netfsd *d)
+{
+	const struct netfsd_opts *o = &d->opts;
+	uint64_t seed = random_seed();
+	struct slink_config lc = {
+		.net = o->net,
+		.netmask = o->netmask,
+		.host = options_host_addr(o),
+		.dns = options_dns_addr(o),
+		.guest = options_our_addr(o),
+		.mtu = o->mtu,
+		.hostfwd_addr = o->hostfwd_addr,
+		.no_host_loopback = o->no_host_loopback,
+	};
+	struct ns_config nc = {
+		.addr = options_our_addr(o),
+		.netmask = o->netmask,
+		.gateway = options_host_addr(o),
+		.mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56},
+		.mtu = o->mtu,
+		.seed = seed,
+	};
+
+	d->link = slink_new(&lc, slirp_output, d);
+	if (!d->link) {
+		fprintf(stderr, "netfsd: cannot start libslirp: %s\n", strerror(errno));
+		return -1;
+	}
+	d->st = ns_create(&nc, stack_output, d, loop_now_ms());
+	if (!d->st) {
+		fprintf(stderr, "netfsd: cannot create the network stack\n");
+		return -1;
+	}
+	ns_announce(d->st);  /* slirp learns our MAC before the first connection */
+	conv_table_init(&d->convs, d->st, d->link, nc.addr, seed);
+	return 0;
+}
+
+static int mount_tree(struct netfsd *d, struct fuse_args *args)
+{
+	int fd;
+
+	d->se = fuse_session_new(args, &netfs_ops, sizeof(netfs_ops), d);
+	if (!d->se)
+		return -1;
+	if (fuse_session_mount(d->se, d->opts.fuse.mountpoint) != 0)
+		return -1;
+	if (stream_install(d->se) != 0) {
+		fprintf(stderr, "netfsd: cannot install the FUSE I/O hook\n");
+		return -1;
+	}
+	/* The loop drains the device until EAGAIN and never blocks in a read. */
+	fd = fuse_session_fd(d->se);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return 0;
+}
+
+static void stop(struct netfsd *d)
+{
+	if (d->se) {
+		/* Blocked callers get an error now rather than whatever unmounting gives them. */
+		conv_table_fini(&d->convs, ECONNABORTED);
+		fuse_session_unmount(d->se);
+		fuse_session_destroy(d->se);
+	} else {
+		conv_table_fini(&d->convs, ECONNABORTED);
+	}
+	if (d->st)
+		ns_destroy(d->st);
+	slink_free(d->link);
+	frameq_clear(&d->to_slirp);
+	frameq_clear(&d->to_stack);
+}
+
+int main(int argc, char **argv)
+{
+	static struct netfsd d;
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	int status = 1;
+
+	if (options_parse(&args, &d.opts) < 0) {
+		status = 2;
+		goto out;
+	}
+	if (d.opts.fuse.show_help) {
+		options_usage(argv[0]);
+		printf("\nFUSE options:\n");
+		fuse_lowlevel_help();
+		status = 0;
+		goto out;
+	}
+	if (d.opts.fuse.show_version) {
+		printf("netfsd %s\nlibfuse %s\nlibslirp %s\n", NETFS_VERSION, fuse_pkgversion(),
+		       slink_version());
+		status = 0;
+		goto out;
+	}
+	d.uid = getuid();
+	d.gid = getgid();
+	fuse_opt_add_arg(&args, "-ofsname=netfs,subtype=netfs");
+	if (start_network(&d) < 0 || mount_tree(&d, &args) < 0)
+		goto stop;
+	/* Only now, with the tree mounted, may the parent exit: `netfsd /net && ls /net/tcp`. */
+	if (fuse_daemonize(d.opts.fuse.foreground) != 0)
+		goto stop;
+	status = loop_run(&d) == 0 ? 0 : 1;
+stop:
+	stop(&d);
+out:
+	free(d.opts.fuse.mountpoint);
+	fuse_opt_free_args(&args);
+	return status;
+}

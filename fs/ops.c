@@ -1,0 +1,363 @@
+/* fs/ops.c — FUSE low-level operations: the tree, opens and releases, and the dispatch of
+ * reads, writes and polls to conversations (conv.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "stream.h"
+#include "tree.h"
+
+static struct netfsd *daemon_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct handle *handle_of(const struct fuse_file_info *fi)
+{
+	return (struct handle *)(uintptr_t)fi->fh;
+}
+
+/* Attributes and generation of a node; -ENOENT if it does not exist (any more). */
+static int node_attr(struct netfsd *d, fuse_ino_t ino, struct stat *st, unsigned *gen)
+{
+	*gen = 1;
+	if (ino == INO_ROOT || ino == INO_TCP || ino == INO_CLONE || ino == INO_STATS) {
+		tree_stat(ino, d->uid, d->gid, st);
+		return 0;
+	}
+	if (!tree_is_conv_ino(ino))
+		return -ENOENT;
+	struct conv *c = conv_get(&d->convs, tree_ino_conv(ino));
+
+	if (!c)
+		return -ENOENT;
+	*gen = c->gen;
+	tree_stat(ino, c->uid, c->gid, st);
+	return 0;
+}
+
+static fuse_ino_t lookup_child(struct netfsd *d, fuse_ino_t parent, const char *name)
+{
+	if (parent == INO_ROOT)
+		return strcmp(name, "tcp") == 0 ? INO_TCP : 0;
+	if (parent == INO_TCP) {
+		if (strcmp(name, "clone") == 0)
+			return INO_CLONE;
+		if (strcmp(name, "stats") == 0)
+			return INO_STATS;
+		long n = tree_parse_conv_name(name);
+
+		return n >= 0 && conv_get(&d->convs, (unsigned long)n) ?
+			tree_conv_ino((unsigned)n, NF_DIR) : 0;
+	}
+	if (tree_is_conv_ino(parent) && tree_ino_file(parent) == NF_DIR) {
+		enum net_file k = tree_file_lookup(name);
+
+		return k != NF_DIR ? tree_conv_ino(tree_ino_conv(parent), k) : 0;
+	}
+	return 0;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct netfsd *d = daemon_of(req);
+	struct fuse_entry_param e;
+	unsigned gen;
+	fuse_ino_t ino = lookup_child(d, parent, name);
+
+	memset(&e, 0, sizeof(e));
+	if (!ino || node_attr(d, ino, &e.attr, &gen) < 0)
+		return (void)fuse_reply_err(req, ENOENT);
+	/* Timeouts 0: conversation directories come and go behind the kernel's back. */
+	e.ino = ino;
+	e.generation = gen;
+	fuse_reply_entry(req, &e);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct netfsd *d = daemon_of(req);
+	struct stat st;
+	unsigned gen;
+
+	/* An fd from clone or listen is the ctl of its conversation, whatever it was opened as. */
+	if (fi && fi->fh) {
+		struct handle *h = handle_of(fi);
+
+		if (h->kind == H_CTL)
+			ino = tree_conv_ino(h->conv->n, NF_CTL);
+	}
+	if (node_attr(d, ino, &st, &gen) < 0)
+		return (void)fuse_reply_err(req, ENOENT);
+	fuse_reply_attr(req, &st, 0);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	/* Truncation (echo cmd > ctl) and time updates are accepted and change nothing. */
+	const int harmless = FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+			     FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME;
+
+	(void)attr;
+	if (to_set & ~harmless)
+		return (void)fuse_reply_err(req, EPERM);
+	op_getattr(req, ino, fi);
+}
+
+/* Directory listing: ".", "..", then the children; entry i has offset i + 1. */
+struct dir_builder {
+	fuse_req_t req;
+	char *buf;
+	size_t size, len;
+	off_t want, next;
+	bool full;
+};
+
+static void dir_add(struct dir_builder *b, const char *name, fuse_ino_t ino, mode_t mode)
+{
+	struct stat st = {.st_ino = ino, .st_mode = mode};
+
+	b->next++;
+	if (b->full || b->next <= b->want)
+		return;
+	size_t n = fuse_add_direntry(b->req, b->buf + b->len, b->size - b->len, name, &st, b->next);
+
+	if (n > b->size - b->len) {
+		b->full = true;
+		return;
+	}
+	b->len += n;
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct netfsd *d = daemon_of(req);
+	struct dir_builder b = {.req = req, .size = size, .want = off};
+	char name[16];
+
+	(void)fi;
+	b.buf = malloc(size);
+	if (!b.buf)
+		return (void)fuse_reply_err(req, ENOMEM);
+	if (ino == INO_ROOT) {
+		dir_add(&b, ".", INO_ROOT, S_IFDIR);
+		dir_add(&b, "..", INO_ROOT, S_IFDIR);
+		dir_add(&b, "tcp", INO_TCP, S_IFDIR);
+	} else if (ino == INO_TCP) {
+		dir_add(&b, ".", INO_TCP, S_IFDIR);
+		dir_add(&b, "..", INO_ROOT, S_IFDIR);
+		dir_add(&b, "clone", INO_CLONE, S_IFREG);
+		dir_add(&b, "stats", INO_STATS, S_IFREG);
+		for (unsigned n = 0; n < d->convs.nv; n++) {
+			if (!conv_get(&d->convs, n))
+				continue;
+			snprintf(name, sizeof(name), "%u", n);
+			dir_add(&b, name, tree_conv_ino(n, NF_DIR), S_IFDIR);
+		}
+	} else if (tree_is_conv_ino(ino) && tree_ino_file(ino) == NF_DIR &&
+		   conv_get(&d->convs, tree_ino_conv(ino))) {
+		unsigned n = tree_ino_conv(ino);
+
+		dir_add(&b, ".", ino, S_IFDIR);
+		dir_add(&b, "..", INO_TCP, S_IFDIR);
+		for (int k = NF_CTL; k < NF_COUNT; k++)
+			dir_add(&b, tree_file_name((enum net_file)k), tree_conv_ino(n, (enum net_file)k),
+				S_IFREG);
+	} else {
+		free(b.buf);
+		return (void)fuse_reply_err(req, ino == INO_CLONE || ino == INO_STATS ||
+						   tree_is_conv_ino(ino) ? ENOTDIR : ENOENT);
+	}
+	fuse_reply_buf(req, b.buf, b.len);
+	free(b.buf);
+}
+
+/* Answer an open with handle h; if the caller is gone meanwhile, drop the handle (the
+ * kernel sends no RELEASE for an open it never got). */
+static void reply_open(struct netfsd *d, fuse_req_t req, struct fuse_file_info *fi,
+		       struct handle *h, bool stream)
+{
+	int r;
+
+	fi->fh = (uintptr_t)h;
+	fi->direct_io = 1;           /* st_size is 0: every read and write must reach us */
+	fi->nonseekable = stream;
+	r = stream ? stream_reply_open(req, fi) : fuse_reply_open(req, fi);
+	if (r != 0)
+		handle_free(&d->convs, h);
+}
+
+static void open_text(struct netfsd *d, fuse_req_t req, struct fuse_file_info *fi,
+		      struct conv *c, enum net_file k)
+{
+	struct handle *h = handle_new(&d->convs, H_TEXT, c);
+
+	if (!h)
+		return (void)fuse_reply_err(req, ENOMEM);
+	h->file = k;
+	handle_refresh_text(&d->convs, h);
+	reply_open(d, req, fi, h, false);
+}
+
+static void open_conv_file(struct netfsd *d, fuse_req_t req, struct fuse_file_info *fi,
+			   fuse_ino_t ino)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct conv *c = conv_get(&d->convs, tree_ino_conv(ino));
+	enum net_file k = tree_ino_file(ino);
+	bool nonblock = fi->flags & O_NONBLOCK;
+	enum handle_kind kind;
+
+	if (!c)
+		return (void)fuse_reply_err(req, ENOENT);
+	if (k == NF_DIR)
+		return (void)fuse_reply_err(req, EISDIR);
+	if (tree_file_is_private(k) && !conv_is_owner(c, ctx->uid, ctx->gid))
+		return (void)fuse_reply_err(req, EACCES);
+	if (!tree_file_is_private(k)) {
+		if ((fi->flags & O_ACCMODE) != O_RDONLY)
+			return (void)fuse_reply_err(req, EACCES);
+		return open_text(d, req, fi, c, k);
+	}
+	switch (k) {
+	case NF_LISTEN:
+		return conv_listen(c, req, fi, nonblock);
+	case NF_DATA:
+		kind = H_DATA;
+		break;
+	case NF_PEEK:
+		kind = H_PEEK;
+		break;
+	case NF_ERR:
+		kind = H_ERR;
+		break;
+	default:
+		kind = H_CTL;
+		break;
+	}
+	struct handle *h = handle_new(&d->convs, kind, c);
+
+	if (!h)
+		return (void)fuse_reply_err(req, ENOMEM);
+	reply_open(d, req, fi, h, kind == H_DATA || kind == H_PEEK);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct netfsd *d = daemon_of(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+	switch (ino) {
+	case INO_ROOT:
+	case INO_TCP:
+		return (void)fuse_reply_err(req, EISDIR);
+	case INO_STATS:
+		if ((fi->flags & O_ACCMODE) != O_RDONLY)
+			return (void)fuse_reply_err(req, EACCES);
+		return open_text(d, req, fi, NULL, NF_DIR);
+	case INO_CLONE: {
+		struct conv *c = conv_alloc(&d->convs, ctx->uid, ctx->gid);
+		struct handle *h = c ? handle_new(&d->convs, H_CTL, c) : NULL;
+
+		if (!c)
+			return (void)fuse_reply_err(req, ENFILE);
+		if (!h) {
+			conv_free_unused(c);
+			return (void)fuse_reply_err(req, ENOMEM);
+		}
+		return reply_open(d, req, fi, h, false);
+	}
+	}
+	if (!tree_is_conv_ino(ino))
+		return (void)fuse_reply_err(req, ENOENT);
+	open_conv_file(d, req, fi, ino);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	handle_free(&daemon_of(req)->convs, handle_of(fi));
+	fuse_reply_err(req, 0);
+}
+
+/* Text files are served from the handle's snapshot, refreshed when read from the start. */
+static void read_text(struct netfsd *d, fuse_req_t req, struct handle *h, size_t size, off_t off)
+{
+	if (off == 0)
+		handle_refresh_text(&d->convs, h);
+	if (off < 0 || (size_t)off >= h->text_len)
+		return (void)fuse_reply_buf(req, NULL, 0);
+	size_t n = h->text_len - (size_t)off;
+
+	fuse_reply_buf(req, h->text + off, n < size ? n : size);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct handle *h = handle_of(fi);
+	bool nonblock = fi->flags & O_NONBLOCK;
+
+	(void)ino;
+	switch (h->kind) {
+	case H_DATA:
+		return conv_read(h->conv, req, size, nonblock, false);
+	case H_PEEK:
+		return conv_read(h->conv, req, size, nonblock, true);
+	default:
+		return read_text(daemon_of(req), req, h, size, off);
+	}
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct handle *h = handle_of(fi);
+	bool nonblock = fi->flags & O_NONBLOCK;
+
+	(void)ino;
+	(void)off;  /* ctl commands and data ignore offsets */
+	switch (h->kind) {
+	case H_CTL:
+		return conv_ctl_write(h->conv, req, buf, size, nonblock);
+	case H_DATA:
+		return conv_write(h->conv, req, buf, size, nonblock);
+	default:
+		return (void)fuse_reply_err(req, EINVAL);
+	}
+}
+
+static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		    struct fuse_pollhandle *ph)
+{
+	struct handle *h = handle_of(fi);
+
+	(void)ino;
+	if (h->kind == H_TEXT) {
+		if (ph)
+			fuse_pollhandle_destroy(ph);  /* always ready: nobody needs waking */
+		return (void)fuse_reply_poll(req, POLLIN | POLLRDNORM);
+	}
+	if (ph)
+		conv_set_pollhandle(h, ph);
+	fuse_reply_poll(req, conv_poll_events(h->conv));
+}
+
+const struct fuse_lowlevel_ops netfs_ops = {
+	.lookup = op_lookup,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.readdir = op_readdir,
+	.open = op_open,
+	.release = op_release,
+	.read = op_read,
+	.write = op_write,
+	.poll = op_poll,
+};
