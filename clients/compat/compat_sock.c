@@ -1,0 +1,182 @@
+/* compat_sock.c — socket, bind, listen, connect, getsockname/getpeername, shutdown.
+ *
+ * Each call checks what Linux checks before it reaches the protocol (lengths, families,
+ * the caller's memory), then speaks to the conversation's ctl file; the daemon gives the
+ * protocol's errors (EADDRINUSE, EISCONN, ECONNREFUSED, ...).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compat.h"
+
+int compat_socket(int type)
+{
+	int flags = 0;
+
+	if (type & SOCK_NONBLOCK)
+		flags |= O_NONBLOCK;
+	if (type & SOCK_CLOEXEC)
+		flags |= O_CLOEXEC;
+	return compat_conv_new(flags);
+}
+
+/* The inet checks of bind(2)/connect(2) on a copied-in address. */
+static int compat_inet_addr(struct sockaddr_storage *ss, const struct sockaddr *addr,
+			    socklen_t len, struct sockaddr_in **sin)
+{
+	if (compat_addr_from_user(ss, addr, len) < 0)
+		return -1;
+	*sin = (struct sockaddr_in *)ss;
+	if (len < sizeof(struct sockaddr_in)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int compat_bind(int fd, int n, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin;
+	char text[64];
+
+	(void)fd;
+	if (compat_inet_addr(&ss, addr, len, &sin) < 0)
+		return -1;
+	/* Linux takes AF_UNSPEC for AF_INET only together with INADDR_ANY. */
+	if (sin->sin_family != AF_INET &&
+	    (sin->sin_family != AF_UNSPEC || sin->sin_addr.s_addr != htonl(INADDR_ANY))) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	compat_addr_format(sin, text, sizeof(text));
+	return compat_conv_ctl(n, false, "bind %s", text);
+}
+
+int compat_listen(int fd, int n, int backlog)
+{
+	struct compat_status st;
+	struct sockaddr_in local;
+	char text[64];
+
+	(void)fd;
+	if (compat_conv_status(n, &st) < 0)
+		return -1;
+	/* Linux: (unsigned)backlog > somaxconn -> somaxconn, so a negative backlog is the max. */
+	if (backlog < 0 || backlog > 4096)
+		backlog = 4096;
+	if (compat_state_is(&st, "Listen"))
+		return compat_conv_ctl(n, false, "backlog %d", backlog);
+	if (!compat_state_is(&st, "Closed")) {
+		errno = EINVAL;  /* connected or connecting */
+		return -1;
+	}
+	if (compat_conv_addr(n, "local", &local) < 0 ||
+	    compat_conv_ctl(n, false, "backlog %d", backlog) < 0)
+		return -1;
+	compat_addr_format(&local, text, sizeof(text));
+	return compat_conv_ctl(n, false, "announce %s", text);
+}
+
+/* The outcome of a connect that is (or was) in progress: wait for it as Linux's blocking
+ * connect does, then report it as SO_ERROR would. */
+static int compat_connect_finish(int fd, int n, long timeout_ms)
+{
+	struct compat_status st;
+	int r = compat_wait_fd(fd, POLLOUT, timeout_ms > 0 ? timeout_ms : -1);
+
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		errno = EINPROGRESS;  /* SO_SNDTIMEO expired: Linux says the same */
+		return -1;
+	}
+	if (compat_conv_status(n, &st) < 0)
+		return -1;
+	if (st.error) {
+		compat_conv_ctl(n, false, "clearerr");
+		errno = st.error;
+		return -1;
+	}
+	return 0;
+}
+
+int compat_connect(int fd, int n, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin;
+	struct compat_opts opts;
+	char text[64];
+	bool nonblock = compat_fd_nonblock(fd);
+
+	if (compat_inet_addr(&ss, addr, len, &sin) < 0)
+		return -1;
+	if (sin->sin_family != AF_INET) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	/* Linux sends a connect to INADDR_ANY to the loopback address. */
+	if (sin->sin_addr.s_addr == htonl(INADDR_ANY))
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	compat_addr_format(sin, text, sizeof(text));
+	compat_opt_get(n, &opts);
+	/* A send timeout bounds the wait, so the daemon must not block: start it non-blocking
+	 * and wait here. */
+	if (compat_conv_ctl(n, nonblock || opts.sndtimeo_ms > 0, "connect %s", text) == 0)
+		return 0;
+	if (errno == EINPROGRESS && !nonblock)
+		return compat_connect_finish(fd, n, opts.sndtimeo_ms);
+	if (errno == EALREADY && !nonblock)
+		return compat_connect_finish(fd, n, opts.sndtimeo_ms);
+	if (errno == EINTR && compat_wait_restart(opts.sndtimeo_ms))
+		return compat_connect_finish(fd, n, -1);
+	return -1;
+}
+
+int compat_getname(int fd, int n, bool peer, struct sockaddr *addr, socklen_t *len)
+{
+	struct sockaddr_in sin;
+
+	(void)fd;
+	if (peer) {
+		struct compat_status st;
+		if (compat_conv_status(n, &st) < 0)
+			return -1;
+		/* Linux: no peer while unconnected or still in SYN_SENT. */
+		if (compat_state_is(&st, "Closed") || compat_state_is(&st, "Listen") ||
+		    compat_state_is(&st, "Syn_sent")) {
+			errno = ENOTCONN;
+			return -1;
+		}
+	}
+	if (compat_conv_addr(n, peer ? "remote" : "local", &sin) < 0)
+		return -1;
+	if (peer && sin.sin_port == 0) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	return compat_addr_to_user(&sin, sizeof(sin), addr, len);
+}
+
+int compat_shutdown(int fd, int n, int how)
+{
+	static const char *const words[] = { "rd", "wr", "rdwr" };
+	struct compat_status st;
+
+	(void)fd;
+	if (how < SHUT_RD || how > SHUT_RDWR) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (compat_conv_status(n, &st) < 0)
+		return -1;
+	if (compat_state_is(&st, "Closed")) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	return compat_conv_ctl(n, false, "shutdown %s", words[how]);
+}
