@@ -1,0 +1,89 @@
+/* netstack/tcp_buf.c — byte ring buffers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp_buf.h"
+
+int tcp_buf_init(struct tcp_buf *b, size_t cap)
+{
+	b->data = malloc(cap);
+	b->cap = b->data ? cap : 0;
+	b->head = b->len = 0;
+	return b->data ? 0 : -ENOMEM;
+}
+
+void tcp_buf_free(struct tcp_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->cap = b->head = b->len = 0;
+}
+
+/* Copy n bytes to ring position pos (mod cap), wrapping once at most. */
+static void ring_write(struct tcp_buf *b, size_t pos, const void *src, size_t n)
+{
+	pos %= b->cap;
+	size_t first = b->cap - pos < n ? b->cap - pos : n;
+	memcpy(b->data + pos, src, first);
+	memcpy(b->data, (const unsigned char *)src + first, n - first);
+}
+
+int tcp_buf_resize(struct tcp_buf *b, size_t cap)
+{
+	if (cap < b->len)
+		cap = b->len;
+	if (cap == 0 || cap == b->cap)
+		return 0;
+	unsigned char *d = malloc(cap);
+	if (!d)
+		return -ENOMEM;
+	tcp_buf_copy_out(b, 0, d, b->len);
+	free(b->data);
+	b->data = d;
+	b->cap = cap;
+	b->head = 0;
+	return 0;
+}
+
+size_t tcp_buf_append(struct tcp_buf *b, const void *src, size_t n)
+{
+	if (n > tcp_buf_space(b))
+		n = tcp_buf_space(b);
+	if (n) {
+		ring_write(b, b->head + b->len, src, n);
+		b->len += n;
+	}
+	return n;
+}
+
+void tcp_buf_put_beyond(struct tcp_buf *b, size_t off, const void *src, size_t n)
+{
+	if (n)
+		ring_write(b, b->head + b->len + off, src, n);
+}
+
+void tcp_buf_commit(struct tcp_buf *b, size_t n)
+{
+	b->len += n;
+}
+
+void tcp_buf_copy_out(const struct tcp_buf *b, size_t off, void *dst, size_t n)
+{
+	if (!n)
+		return;
+	size_t pos = (b->head + off) % b->cap;
+	size_t first = b->cap - pos < n ? b->cap - pos : n;
+	memcpy(dst, b->data + pos, first);
+	memcpy((unsigned char *)dst + first, b->data, n - first);
+}
+
+void tcp_buf_drop(struct tcp_buf *b, size_t n)
+{
+	if (n > b->len)
+		n = b->len;
+	b->len -= n;
+	/* head keeps moving even when the ring empties: out-of-order bytes stored past the
+	 * data must stay where they are. */
+	b->head = (b->head + n) % b->cap;
+}

@@ -1,0 +1,33 @@
+/* netstack/tcp_buf.h — byte ring buffers for the send and receive queues. */
+#ifndef NETSTACK_TCP_BUF_H
+#define NETSTACK_TCP_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tcp_buf {
+	unsigned char *data;
+	size_t cap, head, len;          /* len bytes of data start at head (mod cap) */
+};
+
+int tcp_buf_init(struct tcp_buf *b, size_t cap);
+void tcp_buf_free(struct tcp_buf *b);
+/* Change the capacity, keeping the contents; never below the bytes held. -ENOMEM on failure. */
+int tcp_buf_resize(struct tcp_buf *b, size_t cap);
+
+static inline size_t tcp_buf_space(const struct tcp_buf *b)
+{
+	return b->cap - b->len;
+}
+
+/* Append up to n bytes; returns how many fit. */
+size_t tcp_buf_append(struct tcp_buf *b, const void *src, size_t n);
+/* Store n bytes at off bytes past the end of the data without making them part of it (out of
+ * order data: tcp_buf_commit() takes them in later).  off + n must be <= space. */
+void tcp_buf_put_beyond(struct tcp_buf *b, size_t off, const void *src, size_t n);
+void tcp_buf_commit(struct tcp_buf *b, size_t n);
+/* Copy n bytes starting at data offset off (off + n <= len). */
+void tcp_buf_copy_out(const struct tcp_buf *b, size_t off, void *dst, size_t n);
+void tcp_buf_drop(struct tcp_buf *b, size_t n);
+
+#endif

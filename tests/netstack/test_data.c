@@ -1,0 +1,303 @@
+/* tests/netstack/test_data.c — the data path: receive, send, flow control, reassembly. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define LPORT 80
+#define RPORT 40000
+#define PISN 1000000u
+
+static uint8_t pattern[300000];
+
+static int setup(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof pattern; i++)
+		pattern[i] = (uint8_t)(i * 7 + i / 251);
+	return 0;
+}
+
+/* One segment in: delayed ACK after 40 ms; the data reads back. */
+static void receive_delayed_ack(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1460, &iss, NULL, &ev);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 1, F_ACK | F_PSH, 65535, "hello", 5);
+	expect_none(h);
+	assert_true(ev.count > 0);
+	assert_true(tcp_poll(s) & TCP_EV_IN);
+	assert_int_equal(tcp_recv_available(s), 5);
+	assert_int_equal(ns_next_deadline(h->st), h->now + 40);
+	h_advance(h, 39);
+	expect_none(h);
+	h_advance(h, 1);
+	struct h_seg a = expect_seg(h, F_ACK, iss + 1, PISN + 6, 0);
+	assert_int_equal(a.wnd, 65535 - 5);      /* right edge kept: 1 byte is no update */
+	char buf[16];
+	assert_int_equal(tcp_recv(s, buf, 3, TCP_RECV_PEEK), 3);
+	assert_int_equal(tcp_recv(s, buf, sizeof buf, 0), 5);
+	assert_memory_equal(buf, "hello", 5);
+	assert_int_equal(tcp_recv(s, buf, sizeof buf, 0), -EAGAIN);
+	expect_none(h);         /* window barely moved: no update */
+	tcp_close(s);
+	h_free(h);
+}
+
+/* Every second segment is ACKed at once. */
+static void receive_ack_every_second_segment(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1460, &iss, NULL, &ev);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 1, F_ACK, 65535, pattern, 1000);
+	expect_none(h);
+	h_send(h, RPORT, LPORT, PISN + 1001, iss + 1, F_ACK, 65535, pattern + 1000, 1000);
+	struct h_seg a = expect_seg(h, F_ACK, iss + 1, PISN + 2001, 0);
+	assert_int_equal(a.wnd, 65535 - 2000);
+	expect_none(h);
+	h_advance(h, 100);
+	expect_none(h);         /* no leftover delayed ACK */
+	uint8_t buf[4000];
+	assert_int_equal(tcp_recv(s, buf, sizeof buf, 0), 2000);
+	assert_memory_equal(buf, pattern, 2000);
+	tcp_close(s);
+	h_free(h);
+}
+
+/* Send: segments of the peer's MSS; Nagle holds the tail while data is unacknowledged. */
+static void send_mss_and_nagle(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1000, &iss, NULL, &ev);
+	assert_int_equal(tcp_send(s, pattern, 2500), 2500);
+	struct h_seg a = expect_seg(h, F_ACK, iss + 1, PISN + 1, 1000);
+	assert_memory_equal(a.data, pattern, 1000);
+	struct h_seg b = expect_seg(h, F_ACK, iss + 1001, PISN + 1, 1000);
+	assert_memory_equal(b.data, pattern + 1000, 1000);
+	expect_none(h);         /* 500 bytes wait for an ACK (Nagle) */
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 2001, F_ACK, 65535, NULL, 0);
+	struct h_seg c = expect_seg(h, F_ACK | F_PSH, iss + 2001, PISN + 1, 500);
+	assert_memory_equal(c.data, pattern + 2000, 500);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 2501, F_ACK, 65535, NULL, 0);
+	expect_none(h);
+	assert_int_equal(tcp_send_space(s), 256 * 1024);
+	tcp_close(s);
+	h_free(h);
+}
+
+static void send_nodelay(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1000, &iss, NULL, &ev);
+	assert_int_equal(tcp_setopt(s, TCP_OPT_NODELAY, 1), 0);
+	assert_int_equal(tcp_getopt(s, TCP_OPT_NODELAY), 1);
+	assert_int_equal(tcp_send(s, "a", 1), 1);
+	expect_seg(h, F_ACK | F_PSH, iss + 1, PISN + 1, 1);
+	assert_int_equal(tcp_send(s, "b", 1), 1);
+	expect_seg(h, F_ACK | F_PSH, iss + 2, PISN + 1, 1);
+	tcp_setopt(s, TCP_OPT_NODELAY, 0);
+	assert_int_equal(tcp_send(s, "c", 1), 1);
+	expect_none(h);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 3, F_ACK, 65535, NULL, 0);
+	expect_seg(h, F_ACK | F_PSH, iss + 3, PISN + 1, 1);
+	tcp_close(s);
+	h_free(h);
+}
+
+/* The peer's window limits what is in flight; an ACK that opens it releases more. */
+static void send_flow_control(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1000, &iss, NULL, &ev);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 1, F_ACK, 1500, NULL, 0);
+	assert_int_equal(tcp_send(s, pattern, 5000), 5000);
+	expect_seg(h, F_ACK, iss + 1, PISN + 1, 1000);
+	/* 500 left in the window: more than half the max window seen (65535)? no -> wait */
+	expect_none(h);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 1001, F_ACK, 2000, NULL, 0);
+	expect_seg(h, F_ACK, iss + 1001, PISN + 1, 1000);
+	expect_seg(h, F_ACK, iss + 2001, PISN + 1, 1000);
+	expect_none(h);
+	tcp_close(s);
+	h_free(h);
+}
+
+/* Bulk both ways at MTU 65520: 32 KiB segments in, window never above 65535. */
+static void bulk_receive_window(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	/* Peer advertises a big MSS but sends 32768-byte segments, as slirp does. */
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 65480, &iss, NULL, &ev);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 1, F_ACK, 65535, pattern, 32768);
+	expect_none(h);
+	h_send(h, RPORT, LPORT, PISN + 32769, iss + 1, F_ACK, 65535, pattern + 32768, 32767);
+	struct h_seg a = expect_seg(h, F_ACK, iss + 1, PISN + 65536, 0);
+	assert_int_equal(a.wnd, 0);     /* 1 byte of room: not announced (SWS) */
+	/* beyond the window: dropped, ACKed */
+	h_send(h, RPORT, LPORT, PISN + 65536, iss + 1, F_ACK, 65535, pattern, 100);
+	struct h_seg b = expect_seg(h, F_ACK, iss + 1, PISN + 65537, 0);
+	assert_int_equal(b.wnd, 0);
+	uint8_t *buf = malloc(70000);
+	assert_int_equal(tcp_recv(s, buf, 1000, 0), 1000);
+	expect_none(h);         /* a 1000-byte window is not worth announcing */
+	assert_int_equal(tcp_recv(s, buf + 1000, 70000, 0), 64536);
+	struct h_seg u = expect_seg(h, F_ACK, iss + 1, PISN + 65537, 0);
+	assert_int_equal(u.wnd, 65535);
+	assert_memory_equal(buf, pattern, 65535);
+	assert_int_equal(buf[65535], pattern[0]);
+	free(buf);
+	tcp_close(s);
+	h_free(h);
+}
+
+/* Out-of-order segments are held and delivered once the hole fills; each OOO segment draws
+ * an immediate duplicate ACK. */
+static void out_of_order_reassembly(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1460, &iss, NULL, &ev);
+	uint32_t b = PISN + 1;
+	h_send(h, RPORT, LPORT, b + 2000, iss + 1, F_ACK, 65535, pattern + 2000, 1000);
+	expect_seg(h, F_ACK, iss + 1, b, 0);
+	h_send(h, RPORT, LPORT, b + 4000, iss + 1, F_ACK | F_FIN, 65535, pattern + 4000, 500);
+	expect_seg(h, F_ACK, iss + 1, b, 0);
+	assert_int_equal(tcp_recv_available(s), 0);
+	h_send(h, RPORT, LPORT, b + 1000, iss + 1, F_ACK, 65535, pattern + 1000, 1000);
+	expect_seg(h, F_ACK, iss + 1, b, 0);
+	h_send(h, RPORT, LPORT, b, iss + 1, F_ACK, 65535, pattern, 1000);
+	expect_seg(h, F_ACK, iss + 1, b + 3000, 0);
+	assert_int_equal(tcp_recv_available(s), 3000);
+	h_send(h, RPORT, LPORT, b + 3000, iss + 1, F_ACK, 65535, pattern + 3000, 1000);
+	/* hole filled up to the FIN */
+	expect_seg(h, F_ACK, iss + 1, b + 4501, 0);
+	assert_int_equal(tcp_state(s), TCP_CLOSE_WAIT);
+	uint8_t buf[5000];
+	assert_int_equal(tcp_recv(s, buf, sizeof buf, 0), 4500);
+	assert_memory_equal(buf, pattern, 4500);
+	assert_int_equal(tcp_recv(s, buf, sizeof buf, 0), 0);
+	tcp_close(s);
+	h_free(h);
+}
+
+/* Duplicate and partially overlapping segments: old data ACKed at once, new part kept. */
+static void duplicate_and_overlap(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1460, &iss, NULL, &ev);
+	uint32_t b = PISN + 1;
+	h_send(h, RPORT, LPORT, b, iss + 1, F_ACK, 65535, pattern, 1000);
+	h_send(h, RPORT, LPORT, b, iss + 1, F_ACK, 65535, pattern, 1000);
+	expect_seg(h, F_ACK, iss + 1, b + 1000, 0);
+	h_send(h, RPORT, LPORT, b + 500, iss + 1, F_ACK, 65535, pattern + 500, 1000);
+	expect_seg(h, F_ACK, iss + 1, b + 1500, 0);
+	for (int i = 0; i < 3; i++) {   /* not rate-limited */
+		h_send(h, RPORT, LPORT, b, iss + 1, F_ACK, 65535, pattern, 100);
+		expect_seg(h, F_ACK, iss + 1, b + 1500, 0);
+	}
+	uint8_t buf[2000];
+	assert_int_equal(tcp_recv(s, buf, sizeof buf, 0), 1500);
+	assert_memory_equal(buf, pattern, 1500);
+	tcp_close(s);
+	h_free(h);
+}
+
+/* Data from far outside the window: challenge-style ACK, nothing kept. */
+static void out_of_window_data(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1460, &iss, NULL, &ev);
+	h_send(h, RPORT, LPORT, PISN + 1 + 100000, iss + 1, F_ACK, 65535, "x", 1);
+	expect_seg(h, F_ACK, iss + 1, PISN + 1, 0);
+	assert_int_equal(tcp_recv_available(s), 0);
+	/* ACK for data never sent: ACK back, segment dropped */
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 5000, F_ACK, 65535, "y", 1);
+	expect_seg(h, F_ACK, iss + 1, PISN + 1, 0);
+	assert_int_equal(tcp_recv_available(s), 0);
+	tcp_close(s);
+	h_free(h);
+}
+
+/* The stack accepts segments up to mtu-40 whatever MSS it advertised. */
+static void accepts_large_segments(void **state)
+{
+	(void)state;
+	struct ns_config cfg = { .addr = H_ADDR, .gateway = H_PEER, .mtu = 1500, .seed = 1 };
+	memcpy(cfg.mac, h_our_mac, 6);
+	struct harness *h = h_new_cfg(&cfg, 1);
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 536, &iss, NULL, &ev);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 1, F_ACK, 65535, pattern, 1460);
+	assert_int_equal(tcp_recv_available(s), 1460);
+	/* send side: min(peer 536, mtu - 40) */
+	assert_int_equal(tcp_send(s, pattern, 600), 600);
+	expect_seg(h, F_ACK, iss + 1, PISN + 1461, 536);
+	tcp_close(s);
+	h_free(h);
+}
+
+/* Sequence numbers wrapping through 2^32 on both sides. */
+static void sequence_wraparound(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	uint32_t pisn = 0xffffffffu - 1500;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, pisn, 1000, &iss, NULL, &ev);
+	uint32_t b = pisn + 1;
+	for (int i = 0; i < 4; i++)
+		h_send(h, RPORT, LPORT, b + 1000 * i, iss + 1, F_ACK, 65535, pattern + 1000 * i, 1000);
+	expect_seg(h, F_ACK, iss + 1, b + 2000, 0);
+	expect_seg(h, F_ACK, iss + 1, b + 4000, 0);
+	uint8_t buf[5000];
+	assert_int_equal(tcp_recv(s, buf, sizeof buf, 0), 4000);
+	assert_memory_equal(buf, pattern, 4000);
+	h_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(receive_delayed_ack),
+		cmocka_unit_test(receive_ack_every_second_segment),
+		cmocka_unit_test(send_mss_and_nagle),
+		cmocka_unit_test(send_nodelay),
+		cmocka_unit_test(send_flow_control),
+		cmocka_unit_test(bulk_receive_window),
+		cmocka_unit_test(out_of_order_reassembly),
+		cmocka_unit_test(duplicate_and_overlap),
+		cmocka_unit_test(out_of_window_data),
+		cmocka_unit_test(accepts_large_segments),
+		cmocka_unit_test(sequence_wraparound),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
