@@ -22,8 +22,8 @@ passive0=$(stat_value PassiveOpens)
 exec 3<>"$NET/tcp/clone"
 read -r n <&3
 expect_eq "$(cat "$NET/tcp/$n/ctl" | wc -c)" "${#n}" "length of ctl content '$(cat "$NET/tcp/$n/ctl")' (no newline)"
-expect_eq "$("$PY" -c 'import os,sys; fd=os.open(sys.argv[1],os.O_RDONLY); print(os.pread(fd,32,0).decode(), os.pread(fd,32,0).decode(), repr(os.read(fd,32)), repr(os.read(fd,32)))' "$NET/tcp/$n/ctl")" \
-	"$n $n '$n' b''" "ctl reads: pread 0 twice, then read, then EOF"
+expect_eq "$("$PY" -c 'import os,sys; fd=os.open(sys.argv[1],os.O_RDONLY); print(os.pread(fd,32,0).decode(), os.pread(fd,32,0).decode(), repr(os.read(fd,32).decode()), repr(os.read(fd,32).decode()))' "$NET/tcp/$n/ctl")" \
+	"$n $n '$n' ''" "ctl reads: pread 0 twice, then read, then EOF"
 expect_eq "$(cat "$NET/tcp/$n/local")" "0.0.0.0!0" "local of a fresh conversation"
 expect_eq "$(cat "$NET/tcp/$n/remote")" "0.0.0.0!0" "remote of a fresh conversation"
 expect_eq "$(cat "$NET/tcp/$n/local" | wc -c)" 10 "length of '0.0.0.0!0\\n'"
@@ -40,7 +40,10 @@ done
 for f in local remote status; do
 	expect_eq "$(stat -c '%A %U' "$NET/tcp/$n/$f")" "-r--r--r-- root" "mode of $f"
 done
-expect_eq "$(ls "$NET/tcp/$n" | tr '\n' ' ')" "ctl data err listen local remote status " "files of tcp/$n"
+# Plan 9's seven files, plus the documented extension peek (netfs(4)) and nothing else.
+files=$(ls "$NET/tcp/$n" | grep -vx peek | tr '\n' ' ')
+expect_eq "$files" "ctl data err listen local remote status " "files of tcp/$n"
+[ ! -e "$NET/tcp/$n/peek" ] || expect_eq "$(stat -c '%A %U' "$NET/tcp/$n/peek")" "-rw-rw---- root" "mode of peek"
 [ ! -e "$NET/tcp/$n/nosuchfile" ] || fail "tcp/$n/nosuchfile exists"
 
 # Listen, Established (dial), Established (accepted), then counters.

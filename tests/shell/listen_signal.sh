@@ -11,11 +11,11 @@ read -r n <&3
 echo "announce $port" >&3 || fail "announce $port"
 
 start=$(now_ms)
-timeout -s INT 1 cat "$NET/tcp/$n/listen" >/dev/null 2>&1 &
+timeout -s INT 1 cat "$NET/tcp/$n/listen" >/dev/null 2>"$WORK/cat.err" &
 t=$!
 track $t
 wait_exit $t 10 || fail "cat listen still blocked 10 s after SIGINT at 1 s"
-expect_eq "$WAIT_STATUS" 124 "exit status of timeout -s INT 1 cat listen"
+expect_eq "$WAIT_STATUS" 124 "exit status of timeout -s INT 1 cat listen ($(cat "$WORK/cat.err"))"
 log "cat listen interrupted after $(( $(now_ms) - start )) ms"
 
 timeout 20 "$PY" - "$NET/tcp/$n/listen" <<'PY' || fail "EINTR check (see above)"
