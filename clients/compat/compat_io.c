@@ -121,6 +121,29 @@ static ssize_t compat_recv_all(struct compat_stream *s, const struct iovec *iov,
 	return (ssize_t)got;
 }
 
+/* The daemon answers ENOTCONN for any data call before the connection is established.
+ * Linux makes a call on a socket still in its handshake wait for it (or EAGAIN), and a
+ * send on a socket that is not connecting at all fails with EPIPE.  True when the call
+ * should be tried again. */
+static bool compat_not_yet(struct compat_stream *s, int fd, int n, bool out)
+{
+	struct compat_status st;
+
+	if (compat_conv_status(n, &st) < 0) {
+		errno = ENOTCONN;
+		return false;
+	}
+	if (!compat_state_is(&st, "Syn_sent") && !compat_state_is(&st, "Syn_received")) {
+		errno = out ? EPIPE : ENOTCONN;
+		return false;
+	}
+	if (s->nonblock) {
+		errno = EAGAIN;
+		return false;
+	}
+	return compat_wait_fd(fd, POLLOUT, s->timeout_ms > 0 ? s->timeout_ms : -1) > 0;
+}
+
 ssize_t compat_recv(int fd, int n, const struct iovec *iov, int cnt, int flags)
 {
 	struct compat_stream s;
@@ -140,10 +163,12 @@ ssize_t compat_recv(int fd, int n, const struct iovec *iov, int cnt, int flags)
 	if (compat_stream_open(&s, fd, n, peek ? "peek" : "data", O_RDONLY,
 			       flags & MSG_DONTWAIT, opts.rcvtimeo_ms) < 0)
 		return -1;
-	if ((flags & MSG_WAITALL) && !peek && !s.nonblock)
-		r = compat_recv_all(&s, iov, cnt);
-	else
-		r = compat_stream_io(&s, iov, cnt, false);
+	do {
+		if ((flags & MSG_WAITALL) && !peek && !s.nonblock)
+			r = compat_recv_all(&s, iov, cnt);
+		else
+			r = compat_stream_io(&s, iov, cnt, false);
+	} while (r < 0 && errno == ENOTCONN && compat_not_yet(&s, fd, n, false));
 	compat_stream_close(&s);
 	return r;
 }
@@ -162,7 +187,9 @@ ssize_t compat_send(int fd, int n, const struct iovec *iov, int cnt, int flags)
 	if (compat_stream_open(&s, fd, n, "data", O_WRONLY, flags & MSG_DONTWAIT,
 			       opts.sndtimeo_ms) < 0)
 		return -1;
-	r = compat_stream_io(&s, iov, cnt, true);
+	do
+		r = compat_stream_io(&s, iov, cnt, true);
+	while (r < 0 && errno == ENOTCONN && compat_not_yet(&s, fd, n, true));
 	compat_stream_close(&s);
 	/* A socket raises SIGPIPE itself; a FUSE file cannot, so we do, to the calling thread
 	 * as Linux does. */

@@ -82,24 +82,62 @@ int compat_listen(int fd, int n, int backlog)
 	return compat_conv_ctl(n, false, "announce %s", text);
 }
 
-/* The outcome of a connect that is (or was) in progress: wait for it as Linux's blocking
- * connect does, then report it as SO_ERROR would. */
-static int compat_connect_finish(int fd, int n, long timeout_ms)
+/* Linux remembers that a connect was started (SS_CONNECTING): the next connect() call
+ * reports its outcome once (0, or the error, or ECONNABORTED when SO_ERROR already took it)
+ * and only later ones say EISCONN.  The daemon cannot tell those calls apart, so this
+ * process keeps the mark. */
+#define COMPAT_LEVEL_LIBRARY (-1)
+#define COMPAT_OPT_CONNECTING 1
+
+static void compat_mark_connecting(int n, int on)
+{
+	compat_opt_store(n, COMPAT_LEVEL_LIBRARY, COMPAT_OPT_CONNECTING, &on, sizeof(on));
+}
+
+static bool compat_is_connecting(int n)
+{
+	int on = 0;
+	socklen_t len;
+
+	return compat_opt_lookup(n, COMPAT_LEVEL_LIBRARY, COMPAT_OPT_CONNECTING, &on, &len) && on;
+}
+
+static bool compat_handshaking(const struct compat_status *st)
+{
+	return compat_state_is(st, "Syn_sent") || compat_state_is(st, "Syn_received");
+}
+
+/* The outcome of a connect in progress, reported as connect(2) does: wait for it unless
+ * non-blocking (EALREADY), then 0 or the error. */
+static int compat_connect_report(int fd, int n, bool nonblock, long timeout_ms)
 {
 	struct compat_status st;
-	int r = compat_wait_fd(fd, POLLOUT, timeout_ms > 0 ? timeout_ms : -1);
 
-	if (r < 0)
-		return -1;
-	if (r == 0) {
-		errno = EINPROGRESS;  /* SO_SNDTIMEO expired: Linux says the same */
-		return -1;
-	}
 	if (compat_conv_status(n, &st) < 0)
 		return -1;
+	if (compat_handshaking(&st)) {
+		int r;
+		if (nonblock) {
+			errno = EALREADY;
+			return -1;
+		}
+		r = compat_wait_fd(fd, POLLOUT, timeout_ms > 0 ? timeout_ms : -1);
+		if (r <= 0) {
+			if (r == 0)
+				errno = EINPROGRESS;  /* SO_SNDTIMEO expired: Linux says the same */
+			return -1;
+		}
+		if (compat_conv_status(n, &st) < 0)
+			return -1;
+	}
+	compat_mark_connecting(n, 0);
 	if (st.error) {
 		compat_conv_ctl(n, false, "clearerr");
 		errno = st.error;
+		return -1;
+	}
+	if (compat_state_is(&st, "Closed")) {
+		errno = ECONNABORTED;
 		return -1;
 	}
 	return 0;
@@ -112,6 +150,7 @@ int compat_connect(int fd, int n, const struct sockaddr *addr, socklen_t len)
 	struct compat_opts opts;
 	char text[64];
 	bool nonblock = compat_fd_nonblock(fd);
+	int r;
 
 	if (compat_inet_addr(&ss, addr, len, &sin) < 0)
 		return -1;
@@ -119,21 +158,29 @@ int compat_connect(int fd, int n, const struct sockaddr *addr, socklen_t len)
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
+	compat_opt_get(n, &opts);
+	if (compat_is_connecting(n))
+		return compat_connect_report(fd, n, nonblock, opts.sndtimeo_ms);
 	/* Linux sends a connect to INADDR_ANY to the loopback address. */
 	if (sin->sin_addr.s_addr == htonl(INADDR_ANY))
 		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	compat_addr_format(sin, text, sizeof(text));
-	compat_opt_get(n, &opts);
 	/* A send timeout bounds the wait, so the daemon must not block: start it non-blocking
 	 * and wait here. */
-	if (compat_conv_ctl(n, nonblock || opts.sndtimeo_ms > 0, "connect %s", text) == 0)
+	r = compat_conv_ctl(n, nonblock || opts.sndtimeo_ms > 0, "connect %s", text);
+	if (r == 0)
 		return 0;
-	if (errno == EINPROGRESS && !nonblock)
-		return compat_connect_finish(fd, n, opts.sndtimeo_ms);
-	if (errno == EALREADY && !nonblock)
-		return compat_connect_finish(fd, n, opts.sndtimeo_ms);
-	if (errno == EINTR && compat_wait_restart(opts.sndtimeo_ms))
-		return compat_connect_finish(fd, n, -1);
+	if (errno == EINPROGRESS || errno == EALREADY) {
+		compat_mark_connecting(n, 1);
+		return nonblock ? -1 : compat_connect_report(fd, n, false, opts.sndtimeo_ms);
+	}
+	if (errno == EINTR) {
+		/* Linux goes on connecting in the background after a signal. */
+		compat_mark_connecting(n, 1);
+		if (compat_wait_restart(opts.sndtimeo_ms))
+			return compat_connect_report(fd, n, false, -1);
+		errno = EINTR;
+	}
 	return -1;
 }
 
