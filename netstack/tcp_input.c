@@ -157,6 +157,7 @@ static bool tcp_update_window(struct tcp_sock *s, const struct tcp_seg *seg)
 	if (s->snd_wnd && s->timer[TT_PERSIST] != NS_NEVER) {
 		tcp_timer_stop(s, TT_PERSIST);
 		s->probes = 0;
+		s->backoff = 0;
 	}
 	return changed;
 }

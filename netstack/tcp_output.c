@@ -158,7 +158,8 @@ void tcp_retransmit_una(struct tcp_sock *s)
 
 	if (!len && !fin)
 		return;
-	tcp_emit(s, s->snd_una, TCP_ACK | (fin ? TCP_FIN : 0) | (len ? TCP_PSH : 0), 0, len);
+	uint8_t psh = len && len == s->sndbuf.len ? TCP_PSH : 0;
+	tcp_emit(s, s->snd_una, TCP_ACK | (fin ? TCP_FIN : 0) | psh, 0, len);
 }
 
 static void tcp_output_syn(struct tcp_sock *s)

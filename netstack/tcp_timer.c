@@ -151,9 +151,12 @@ static void tcp_persist_timer(struct tcp_sock *s)
 		tcp_timeout(s);
 		return;
 	}
+	/* probes counts unanswered probes (any ACK resets it: RFC 1122 says never give up
+	 * on a receiver that keeps answering); backoff grows while the window stays shut. */
 	s->st->tcp.persist_probes++;
+	s->probes++;
 	tcp_emit(s, s->snd_una - 1, TCP_ACK, 0, 0);
-	tcp_timer_set(s, TT_PERSIST, tcp_backed_off(s, ++s->probes));
+	tcp_timer_set(s, TT_PERSIST, tcp_backed_off(s, ++s->backoff));
 }
 
 static void tcp_keep_timer(struct tcp_sock *s)

@@ -1,0 +1,138 @@
+/* tests/netstack/test_units.c — the pure pieces: ring buffer, reassembly ranges, RTT
+ * estimator, checksum, address parsing. */
+#include <string.h>
+
+#include "harness.h"
+#include "csum.h"
+#include "tcp_int.h"
+
+static void ring_wraps(void **state)
+{
+	(void)state;
+	struct tcp_buf b;
+	assert_int_equal(tcp_buf_init(&b, 10), 0);
+	assert_int_equal(tcp_buf_append(&b, "abcdefgh", 8), 8);
+	tcp_buf_drop(&b, 6);
+	assert_int_equal(tcp_buf_append(&b, "ijklmnopq", 9), 8);   /* 2 + 8 = full */
+	assert_int_equal(tcp_buf_space(&b), 0);
+	char out[10];
+	tcp_buf_copy_out(&b, 0, out, 10);
+	assert_memory_equal(out, "ghijklmnop", 10);
+	tcp_buf_copy_out(&b, 3, out, 4);
+	assert_memory_equal(out, "jklm", 4);
+	assert_int_equal(tcp_buf_resize(&b, 4), 0);     /* never below the contents */
+	assert_int_equal(b.cap, 10);
+	tcp_buf_drop(&b, 5);
+	assert_int_equal(tcp_buf_resize(&b, 6), 0);
+	tcp_buf_copy_out(&b, 0, out, 5);
+	assert_memory_equal(out, "lmnop", 5);
+	/* bytes stored past the data survive the reader draining it */
+	tcp_buf_put_beyond(&b, 0, "Z", 1);
+	tcp_buf_drop(&b, 5);
+	tcp_buf_commit(&b, 1);
+	tcp_buf_copy_out(&b, 0, out, 1);
+	assert_int_equal(out[0], 'Z');
+	tcp_buf_free(&b);
+}
+
+static void reass_ranges(void **state)
+{
+	(void)state;
+	struct tcp_reass r = { 0 };
+	assert_true(tcp_reass_add(&r, 100, 10));
+	assert_true(tcp_reass_add(&r, 130, 10));
+	assert_true(tcp_reass_add(&r, 110, 5));         /* touches the first */
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.start[0], 100);
+	assert_int_equal(r.end[0], 115);
+	assert_true(tcp_reass_add(&r, 112, 20));        /* bridges both */
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.end[0], 140);
+	assert_int_equal(tcp_reass_take(&r, 90), 0);
+	assert_int_equal(tcp_reass_take(&r, 100), 40);
+	assert_int_equal(r.n, 0);
+	/* the cap: TCP_REASS_MAX separate ranges, then refusals (merges still fine) */
+	for (unsigned i = 0; i < TCP_REASS_MAX; i++)
+		assert_true(tcp_reass_add(&r, 1000 + 100 * i, 10));
+	assert_false(tcp_reass_add(&r, 5000, 10));
+	assert_true(tcp_reass_add(&r, 1005, 20));
+	assert_int_equal(r.n, TCP_REASS_MAX);
+	/* across the wrap */
+	tcp_reass_clear(&r);
+	r.n = 0;
+	assert_true(tcp_reass_add(&r, 0xfffffff0u, 0x20));
+	assert_int_equal(tcp_reass_take(&r, 0xffffffe0u), 0);
+	assert_int_equal(tcp_reass_take(&r, 0xfffffff8u), 0x18);
+}
+
+/* RFC 6298 arithmetic: first sample R -> srtt R, rttvar R/2, RTO srtt + 4 rttvar, with the
+ * 200 ms floor and 60 s ceiling. */
+static void rtt_estimator(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct tcp_sock *s = tcp_open(h->st, NULL, NULL);
+	tcp_rtt_sample(s, 100);
+	assert_int_equal(s->srtt8 / 8, 100);
+	assert_int_equal(s->rttvar4 / 4, 50);
+	assert_int_equal(s->rto, 300);
+	tcp_rtt_sample(s, 200);
+	/* rttvar = 3/4 50 + 1/4 100 = 62.5; srtt = 7/8 100 + 1/8 200 = 112.5 */
+	assert_int_equal(s->rttvar4, 250);
+	assert_int_equal(s->srtt8, 900);
+	assert_int_equal(s->rto, 112 + 250);
+	for (int i = 0; i < 50; i++)
+		tcp_rtt_sample(s, 1);
+	assert_int_equal(s->rto, 200);
+	tcp_rtt_sample(s, 100000);
+	assert_int_equal(s->rto, 60000);
+	tcp_close(s);
+	h_free(h);
+}
+
+static void checksum_known(void **state)
+{
+	(void)state;
+	/* RFC 1071's example bytes: 00 01 f2 03 f4 f5 f6 f7 -> sum ddf2, checksum 220d */
+	static const uint8_t d[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+	uint16_t c = csum_finish(csum_add(0, d, sizeof d));
+	uint8_t be[2];
+	memcpy(be, &c, 2);
+	assert_int_equal(be[0], 0x22);
+	assert_int_equal(be[1], 0x0d);
+	/* odd length: a trailing byte counts as the high half of a word */
+	static const uint8_t o[] = { 0x01, 0x02, 0x03 };
+	c = csum_finish(csum_add(0, o, sizeof o));
+	memcpy(be, &c, 2);
+	assert_int_equal(be[0] << 8 | be[1], (uint16_t)~(0x0102 + 0x0300));
+}
+
+static void parse_and_format_ip(void **state)
+{
+	(void)state;
+	uint32_t a;
+	assert_int_equal(ns_parse_ip("10.0.2.15", &a), 0);
+	assert_int_equal(a, 0x0a00020fu);
+	assert_int_equal(ns_parse_ip("255.255.255.255", &a), 0);
+	assert_int_equal(a, 0xffffffffu);
+	const char *bad[] = { "", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1..2.3", "a.b.c.d",
+			      "1.2.3.4 ", "0001.2.3.4", "-1.2.3.4", "1.2.3.", NULL };
+	for (int i = 0; bad[i]; i++)
+		assert_int_equal(ns_parse_ip(bad[i], &a), -1);
+	assert_int_equal(ns_parse_ip(NULL, &a), -1);
+	char buf[16];
+	assert_string_equal(ns_format_ip(0x7f000001u, buf), "127.0.0.1");
+	assert_string_equal(ns_format_ip(0xffffffffu, buf), "255.255.255.255");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ring_wraps),
+		cmocka_unit_test(reass_ranges),
+		cmocka_unit_test(rtt_estimator),
+		cmocka_unit_test(checksum_known),
+		cmocka_unit_test(parse_and_format_ip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
