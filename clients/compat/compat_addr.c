@@ -40,11 +40,15 @@ bad:
 	return -1;
 }
 
+/* The daemon reads "0.0.0.0" as that literal address, but "*" as "any address", which is
+ * what INADDR_ANY means to a socket (and what makes an announced port reachable from the
+ * host). */
 void compat_addr_format(const struct sockaddr_in *sin, char *buf, size_t size)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET_ADDRSTRLEN] = "*";
 
-	inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+	if (sin->sin_addr.s_addr != htonl(INADDR_ANY))
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
 	snprintf(buf, size, "%s!%u", ip, ntohs(sin->sin_port));
 }
 

@@ -106,6 +106,7 @@ netfs_start() {
 		fail "netfsd did not mount $MNT within 10 s"
 	alive "$NETFSD_PID" || fail "netfsd exited before mounting"
 	export NETFS_ROOT=$MNT
+	NETFS_CMD=(env NETFS_COMPAT_LIB="$PRELOAD" sh "$NETFS_RUN" -m "$MNT")
 	preload_check
 }
 
@@ -140,9 +141,11 @@ if [ -n "$asan_rt" ]; then
 	export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
 fi
 
-# in_netfs CMD...: CMD with the library preloaded, through netfs-run as users run it.
+# in_netfs CMD...: CMD with the library preloaded, through netfs-run as users run it
+# (the build tree's copy is not executable: run it with sh).  NETFS_CMD is the same as a
+# command prefix, for timeout(1) and friends.
 in_netfs() {
-	NETFS_COMPAT_LIB=$PRELOAD sh "$NETFS_RUN" -m "$MNT" "$@"
+	"${NETFS_CMD[@]}" "$@"
 }
 
 # The library must really be in the programs we test, or every check below would only test

@@ -17,7 +17,7 @@ timeout 120 "$DIFF_BIN" "$KPORT" >"$WORK/kernel.out" 2>"$WORK/kernel.log" ||
 
 where=$(in_netfs "$DIFF_BIN" --where)
 case $where in "$MNT"/tcp/*/data) ;; *) fail "preloaded run would not use netfs: $where" ;; esac
-timeout 120 env NETFS_COMPAT_LIB="$PRELOAD" sh "$NETFS_RUN" -m "$MNT" "$DIFF_BIN" "$NPORT" \
+timeout 120 "${NETFS_CMD[@]}" "$DIFF_BIN" "$NPORT" \
 	>"$WORK/preload.out" 2>"$WORK/preload.log"
 status=$?
 
