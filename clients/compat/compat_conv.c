@@ -1,11 +1,12 @@
 /* compat_conv.c — the mount and the files of a conversation.
  *
- * The mount point comes from NETFS_ROOT (default /net).  Its st_dev is learnt from
+ * The mount point comes from NETFS_ROOT (default /net), read when the library is loaded.  Its st_dev is learnt from
  * <root>/tcp/clone (inode 3) and cached; it is learnt again whenever an fd carries our inode
  * encoding on another device (the daemon was restarted, or the fd came from elsewhere).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +25,29 @@
 static dev_t compat_dev;
 static int compat_dev_known;  /* compat_dev is valid */
 
-static const char *compat_root(void)
+/* Read once, when the library is loaded: programs may clear their environment later (nginx
+ * does before it forks its workers), and their sockets must keep working. */
+#define COMPAT_ROOT_MAX 3968  /* room for "/tcp/N/file" in a 4096-byte path */
+static char compat_root_path[COMPAT_ROOT_MAX] = "/net";
+static pthread_once_t compat_root_once = PTHREAD_ONCE_INIT;
+
+static void compat_root_read(void)
 {
 	const char *r = getenv("NETFS_ROOT");
 
-	return r && *r ? r : "/net";
+	if (r && *r && strlen(r) < sizeof(compat_root_path))
+		strcpy(compat_root_path, r);
+}
+
+__attribute__((constructor)) static void compat_root_init(void)
+{
+	pthread_once(&compat_root_once, compat_root_read);
+}
+
+static const char *compat_root(void)
+{
+	pthread_once(&compat_root_once, compat_root_read);
+	return compat_root_path;
 }
 
 static int compat_learn_dev(void)
