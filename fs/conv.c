@@ -715,6 +715,8 @@ static ssize_t try_send(struct conv *c, const char *buf, size_t len)
 	r = tcp_send(c->sock, buf, len);
 	if (r == -ENOTCONN && connecting(c))
 		return -EAGAIN;
+	if (r == -ECONNRESET)
+		return -EPIPE;  /* the reset is reported by reads; writes see a broken pipe */
 	return r;
 }
 

@@ -75,13 +75,14 @@ static int start_network(struct netfsd *d)
 	return 0;
 }
 
+/* 0, -1 (mount failed) or -2 (FUSE rejected the command line). */
 static int mount_tree(struct netfsd *d, struct fuse_args *args)
 {
 	int fd;
 
 	d->se = fuse_session_new(args, &netfs_ops, sizeof(netfs_ops), d);
 	if (!d->se)
-		return -1;
+		return -2;  /* it has printed why: an unknown option, mostly */
 	if (fuse_session_mount(d->se, d->opts.fuse.mountpoint) != 0)
 		return -1;
 	if (stream_install(d->se) != 0) {
@@ -115,7 +116,7 @@ int main(int argc, char **argv)
 {
 	static struct netfsd d;
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	int status = 1;
+	int status = 1, r;
 
 	if (options_parse(&args, &d.opts) < 0) {
 		status = 2;
@@ -137,8 +138,13 @@ int main(int argc, char **argv)
 	d.uid = getuid();
 	d.gid = getgid();
 	fuse_opt_add_arg(&args, "-ofsname=netfs,subtype=netfs");
-	if (start_network(&d) < 0 || mount_tree(&d, &args) < 0)
+	if (start_network(&d) < 0)
 		goto stop;
+	r = mount_tree(&d, &args);
+	if (r < 0) {
+		status = r == -2 ? 2 : 1;
+		goto stop;
+	}
 	/* Only now, with the tree mounted, may the parent exit: `netfsd /net && ls /net/tcp`. */
 	if (fuse_daemonize(d.opts.fuse.foreground) != 0)
 		goto stop;
