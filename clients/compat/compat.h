@@ -60,6 +60,7 @@ int compat_conv_ctl(int n, bool nonblock, const char *fmt, ...)
 struct compat_status {
 	char state[16];   /* Plan 9 name: Closed Listen Syn_sent Established ... */
 	int error;        /* the pending socket error (SO_ERROR), 0 if none */
+	long inq;         /* received bytes not yet read (FIONREAD) */
 };
 int compat_conv_status(int n, struct compat_status *st);
 bool compat_state_is(const struct compat_status *st, const char *name);

@@ -201,9 +201,12 @@ int compat_conv_status(int n, struct compat_status *st)
 		return -1;
 	memset(st, 0, sizeof(*st));
 	sscanf(buf, "%15s", st->state);
-	e = strstr(buf, "errno ");
+	e = strstr(buf, " errno ");
 	if (e)
-		st->error = atoi(e + 6);
+		st->error = atoi(e + 7);
+	e = strstr(buf, " qin ");
+	if (e)
+		st->inq = atol(e + 5);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
  * on the command line ("+3"), ephemeral ports as "eph", addresses by role ("client").
  *
  * usage: diff BASEPORT      run the cases
+ *        diff --send-on FD  (used by the exec case) send "exec" on inherited socket FD
  *        diff --where      print what a new TCP socket's fd is (a netfs data file or a
  *                          kernel socket), so a run can prove which one it tested
  */
@@ -831,6 +832,96 @@ static void case_fd_sharing(void)
 	unpair(&p);
 }
 
+static void case_more_io(void)
+{
+	struct pair p = connected();
+	char b[16];
+	int inq = 0;
+
+	out("more.send_dontwait", "%s blocking_after=%d", R(send(p.c, "abc", 3, MSG_DONTWAIT)),
+	    !(fcntl(p.c, F_GETFL) & O_NONBLOCK));
+	readable(p.a, WAIT_MS);
+	recv(p.a, b, sizeof(b), 0);
+	out("more.fionread_listener", "%s", R(ioctl(p.l, FIONREAD, &inq)));
+	out("more.send_listener", "%s", R(send(p.l, "x", 1, MSG_NOSIGNAL)));
+	out("more.so_error_established", "%d", sock_error(p.c));
+	out("more.listen_negative_backlog", "%s", R(listen(p.l, -1)));
+	const char *sd = R(shutdown(p.a, SHUT_RD));
+	out("more.shutdown_rd", "%s then recv=%s", sd, R(recv(p.a, b, sizeof(b), MSG_DONTWAIT)));
+	int high = dup2(p.c, 100);
+	struct sockaddr_in n;
+	socklen_t len = sizeof(n);
+	out("more.dup2_high", "%s %s", high == 100 ? "fd" : "fail",
+	    R(getpeername(100, (struct sockaddr *)&n, &len)));
+	close(100);
+	unpair(&p);
+}
+
+/* Edge-triggered epoll on a data socket: one event per arrival. */
+static void case_epoll_edge(void)
+{
+	struct pair p = connected();
+	int ep = epoll_create1(0);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.fd = p.a }, got;
+	char b[8];
+
+	epoll_ctl(ep, EPOLL_CTL_ADD, p.a, &ev);
+	int e0 = epoll_wait(ep, &got, 1, 0);
+	send(p.c, "one", 3, 0);
+	int e1 = epoll_wait(ep, &got, 1, WAIT_MS);
+	int e2 = epoll_wait(ep, &got, 1, 50);
+	send(p.c, "two", 3, 0);
+	int e3 = epoll_wait(ep, &got, 1, WAIT_MS);
+	ssize_t n = recv(p.a, b, sizeof(b), MSG_WAITALL | MSG_DONTWAIT);
+	out("epoll.edge", "idle=%d first=%d again=%d second=%d read=%zd", e0, e1, e2, e3, n);
+	close(ep);
+	unpair(&p);
+}
+
+/* A socket passed over SCM_RIGHTS, and one inherited across exec, still work. */
+static void case_passing(const char *self)
+{
+	struct pair p = connected();
+	int sv[2];
+	char b[16];
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	struct iovec iov = { "f", 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &p.c, sizeof(int));
+	sendmsg(sv[0], &m, 0);
+	memset(u.buf, 0, sizeof(u.buf));
+	m.msg_controllen = sizeof(u.buf);
+	iov.iov_base = b;
+	recvmsg(sv[1], &m, 0);
+	int passed = -1;
+	memcpy(&passed, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+	send(passed, "scm", 3, 0);
+	ssize_t n = recv(p.a, b, 3, MSG_WAITALL);
+	out("pass.scm_rights", "%zd %.*s", n, n > 0 ? (int)n : 0, b);
+	close(passed);
+
+	pid_t child = fork();
+	if (child == 0) {
+		char fd[16];
+		snprintf(fd, sizeof(fd), "%d", p.c);
+		execl(self, self, "--send-on", fd, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	waitpid(child, &st, 0);
+	n = recv(p.a, b, 4, MSG_WAITALL);
+	out("pass.exec", "status=%d %zd %.*s", WEXITSTATUS(st), n, n > 0 ? (int)n : 0, b);
+	close(sv[0]); close(sv[1]);
+	unpair(&p);
+}
+
 /* Host processes: other families go to the kernel untouched. */
 static void case_other_families(void)
 {
@@ -861,6 +952,11 @@ static int where(void)
 
 int main(int argc, char **argv)
 {
+	/* the exec'd half of case_passing: an inherited socket, used after exec */
+	if (argc == 3 && strcmp(argv[1], "--send-on") == 0)
+		return send(atoi(argv[2]), "exec", 4, 0) == 4 &&
+		       getsockopt(atoi(argv[2]), SOL_SOCKET, SO_TYPE, &(int){0},
+				  &(socklen_t){sizeof(int)}) == 0 ? 0 : 1;
 	if (argc != 2)
 		return 2;
 	if (strcmp(argv[1], "--where") == 0)
@@ -890,6 +986,9 @@ int main(int argc, char **argv)
 	case_reset();
 	case_sockopts();
 	case_fd_sharing();
+	case_more_io();
+	case_epoll_edge();
+	case_passing(argv[0]);
 	case_other_families();
 	out("done", "");
 	return 0;
