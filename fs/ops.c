@@ -85,13 +85,10 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct stat st;
 	unsigned gen;
 
-	/* An fd from clone or listen is the ctl of its conversation, whatever it was opened as. */
-	if (fi && fi->fh) {
-		struct handle *h = handle_of(fi);
-
-		if (h->kind == H_CTL)
-			ino = tree_conv_ino(h->conv->n, NF_CTL);
-	}
+	/* Attributes are those of the node, also for an fd from clone or listen: the kernel
+	 * passes the open file only on some paths (lseek, not fstat), and answering with
+	 * another node's attributes there would rewrite the cached ones of clone or listen. */
+	(void)fi;
 	if (node_attr(d, ino, &st, &gen) < 0)
 		return (void)fuse_reply_err(req, ENOENT);
 	fuse_reply_attr(req, &st, 0);
