@@ -582,6 +582,20 @@ static void case_connect_nonblocking(void)
 	close(w); close(r); close(ep); close(s); close(l);
 }
 
+/* poll on sockets that never connected: Linux reports a closed socket as writable and hung
+ * up, a listener as neither. */
+static void case_poll_states(void)
+{
+	int s = tcp(0), port, l = listener(0, &port);
+	struct pollfd q[2] = { { .fd = s, .events = POLLIN | POLLOUT | POLLRDHUP },
+			       { .fd = l, .events = POLLIN | POLLOUT | POLLRDHUP } };
+
+	poll(q, 2, 0);
+	out("poll.fresh_socket", "%s", events(q[0].revents));
+	out("poll.listener", "%s", events(q[1].revents));
+	close(s); close(l);
+}
+
 static void case_names(void)
 {
 	int port, l = listener(0, &port), s = tcp(0), c, a;
@@ -760,7 +774,12 @@ static void case_reset(void)
 	readable(p.c, WAIT_MS);
 	close(p.c);
 	readable(p.a, WAIT_MS);
+	struct pollfd q = { .fd = p.a, .events = POLLIN | POLLOUT | POLLRDHUP };
+	poll(&q, 1, 0);
+	out("reset.poll", "%s", events(q.revents));
 	out("reset.recv", "%s", R(recv(p.a, b, sizeof(b), 0)));
+	out("reset.recv_again", "%s", R(recv(p.a, b, sizeof(b), 0)));
+	out("reset.send", "%s", R(send(p.a, b, 1, MSG_NOSIGNAL)));
 	close(p.a); close(p.l);
 }
 
@@ -978,6 +997,7 @@ int main(int argc, char **argv)
 	case_listen();
 	case_connect();
 	case_connect_nonblocking();
+	case_poll_states();
 	case_names();
 	case_half_close();
 	case_peek_dontwait();
