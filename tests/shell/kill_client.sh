@@ -1,5 +1,5 @@
 #!/bin/bash
-# kill -9 a client blocked in read(data) or in open(listen): it dies at once (no D state),
+# kill -9 a client blocked in read(data), write(data) or open(listen): it dies at once (no D state),
 # its conversation disappears, and the announced port can be announced again.
 . "$(dirname "$0")/lib.sh"
 
@@ -26,7 +26,20 @@ killed_gone $client "blocked read(data)"
 wait_no_conversations 10
 wait_exit "$PEER_PID" 10 || fail "the host peer never saw the connection end"
 
-# 2. One process holds the announcer and is blocked in open(listen).
+# 2. Blocked in write(data): the peer never reads, so windows and buffers fill up.
+free_port port
+peer_serve "$port" --stall
+bash -c 'exec 3<>"$1/tcp/clone"; read -r n <&3; echo "$n" >"$2"
+	echo "connect 10.0.2.2!$3" >&3 || exit 1; exec cat /dev/zero >"$1/tcp/$n/data"' \
+	_ "$NET" "$WORK/n3" "$port" &
+client=$!
+track $client
+wait_for "[ -s '$WORK/n3' ]" 10 || fail "writing client did not start"
+wait_blocked $client 30
+killed_gone $client "blocked write(data)"
+wait_no_conversations 10
+
+# 3. One process holds the announcer and is blocked in open(listen).
 free_port port
 bash -c 'exec 3<>"$1/tcp/clone"; read -r n <&3; echo "$n" >"$2"
 	echo "announce $3" >&3 || exit 1; exec 4<>"$1/tcp/$n/listen"; exit 2' \
@@ -44,4 +57,4 @@ echo "announce $port" >&3 || fail "announce $port again after the announcer was 
 exec 3>&-
 wait_no_conversations 10
 
-pass "kill -9 in read(data) and open(listen): no D state, no conversation left, port free again"
+pass "kill -9 in read(data), write(data) and open(listen): no D state, no conversation left, port free again"

@@ -119,7 +119,7 @@ wait_blocked() {
 # wait_exit PID TIMEOUT: until PID (a child of ours) has exited; sets WAIT_STATUS.
 wait_exit() {
 	wait_for "! alive $1 || [ \"\$(proc_state $1)\" = Z ]" "${2:-10}" || return 1
-	wait "$1" 2>/dev/null
+	{ wait "$1"; } 2>/dev/null
 	WAIT_STATUS=$?
 	return 0
 }

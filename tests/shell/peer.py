@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Host-side TCP peer for the shell tests (runs on 127.0.0.1, outside the namespace).
 
-  peer.py serve PORT [--send FILE] [--recv-bytes N] [--out FILE] [--after-recv] [--hold]
+  peer.py serve PORT [--send FILE] [--recv-bytes N] [--out FILE] [--after-recv] [--hold|--stall]
   peer.py connect PORT [--send FILE] [--recv-bytes N] [--out FILE] [--sport P]
 
 One connection.  Sending (the whole FILE) and receiving (into --out, until N bytes or EOF)
 run at the same time, so a full-duplex transfer cannot deadlock on window sizes; with
 --after-recv the peer sends only once it has received (a request/response).  Once both
 are done the peer closes.  --hold: accept and keep the connection open, sending nothing,
-until the other side closes it (a reader on the other end then blocks).
+until the other side closes it (a reader on the other end then blocks).  --stall: accept and
+never read, so the other end's writes fill the windows and block; runs until killed.
 Exit status 0 only if every byte promised was sent and, with --recv-bytes, exactly N
 arrived.
 """
@@ -51,6 +52,8 @@ def talk(sock, args):
     got = None
     if args.out:
         got = recv_into(sock, args.out, args.recv_bytes)
+    elif args.stall:
+        threading.Event().wait()
     elif args.hold:
         while sock.recv(1 << 16):
             pass
@@ -75,6 +78,7 @@ def main():
     p.add_argument("--recv-bytes", type=int)
     p.add_argument("--hold", action="store_true")
     p.add_argument("--after-recv", action="store_true")
+    p.add_argument("--stall", action="store_true")
     p.add_argument("--sport", type=int, default=0)
     args = p.parse_args()
     if args.mode == "serve":
