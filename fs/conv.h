@@ -80,6 +80,7 @@ struct conv {
 	uint16_t fwd_port;         /* host forward to remove when the listener goes; 0 none */
 	int backlog;
 	int seen_err;              /* the stack error already copied into err */
+	bool reset_reported;       /* a read has reported the reset: later reads see EOF */
 	char err[CONV_ERR_MAX];
 	struct wait_queue readers, writers, connects, listeners;  /* FIFO each */
 	struct handle *handles;
