@@ -5,7 +5,9 @@
  * installed with SA_RESTART (signal(7)) unless the socket has a timeout.  We cannot know
  * which signal interrupted us, so we restart only when no caught signal lacks SA_RESTART:
  * a program that installs a handler without SA_RESTART must handle EINTR anyway, and one
- * whose every handler has SA_RESTART never sees EINTR, as on Linux.
+ * whose every handler has SA_RESTART never sees EINTR, as on Linux.  Handlers of the
+ * signals that the kernel raises for a fault of the thread itself (SIGSEGV, SIGBUS, ...:
+ * crash reporters, sanitizers) are not counted: they do not interrupt a blocked call.
  */
 #include <errno.h>
 #include <poll.h>
@@ -14,13 +16,24 @@
 
 #include "compat.h"
 
+static bool compat_wait_synchronous(int sig)
+{
+	switch (sig) {
+	case SIGKILL: case SIGSTOP:  /* no handlers */
+	case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP: case SIGSYS:
+		return true;
+	default:
+		return false;
+	}
+}
+
 bool compat_wait_restart(long timeout_ms)
 {
 	if (timeout_ms > 0)
 		return false;
 	for (int sig = 1; sig < NSIG; sig++) {
 		struct sigaction sa;
-		if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) < 0)
+		if (compat_wait_synchronous(sig) || sigaction(sig, NULL, &sa) < 0)
 			continue;
 		if (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN &&
 		    !(sa.sa_flags & SA_RESTART))

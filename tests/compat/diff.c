@@ -38,6 +38,11 @@ static int base_port;
 static void *volatile bad_ptr = (void *)1;
 #define BAD_LEN ((socklen_t *)bad_ptr)
 #define BAD_ADDR ((struct sockaddr *)bad_ptr)
+/* Sanitizer runtimes read *addrlen / *optlen in their own interceptors before the call and
+ * crash on a bad one (by design); run_diff.sh sets DIFF_NO_FAULTS=1 in sanitized builds and
+ * both runs print "skipped" for those cases. */
+static int faults = 1;
+#define FAULT(call) (faults ? R(call) : "skipped")
 static int next_port;  /* each case that listens takes a fresh port */
 
 /* ---- output -------------------------------------------------------------------------------- */
@@ -254,7 +259,7 @@ static void case_accept_checks(void)
 	out("accept.eopnotsupp", "%s", R(accept(udp, NULL, NULL)));
 	out("accept.not_listening", "%s %s %s %s", R(accept(fresh, NULL, NULL)),
 	    R(accept(bound, NULL, NULL)), R(accept(bound, (struct sockaddr *)3, &len)),
-	    R(accept(bound, (struct sockaddr *)&a, BAD_LEN)));
+	    FAULT(accept(bound, (struct sockaddr *)&a, BAD_LEN)));
 	int c = dial(port), a1 = take(l);
 	out("accept.connected_socket", "%s %s", R(accept(c, NULL, NULL)), R(accept(a1, NULL, NULL)));
 	close(c); close(a1); close(l); close(nul); close(p[0]); close(p[1]);
@@ -339,7 +344,7 @@ static void case_accept_faults(void)
 	struct sockaddr_in a;
 	c = dial(port);
 	queued(l);
-	out("accept.efault_len", "%s", R(accept(l, (struct sockaddr *)&a, BAD_LEN)));
+	out("accept.efault_len", "%s", FAULT(accept(l, (struct sockaddr *)&a, BAD_LEN)));
 	close(c);
 	c = dial(port);
 	queued(l);
@@ -347,8 +352,8 @@ static void case_accept_faults(void)
 	close(c);
 	c = dial(port);
 	queued(l);
-	int s = accept(l, NULL, BAD_LEN);
-	out("accept.null_addr_bad_len", "%s", s >= 0 ? "fd" : res(s, errno));
+	int s = faults ? accept(l, NULL, BAD_LEN) : accept(l, NULL, NULL);
+	out("accept.null_addr_bad_len", "%s", !faults ? "skipped" : s >= 0 ? "fd" : res(s, errno));
 	close(s); close(c); close(l);
 }
 
@@ -628,8 +633,8 @@ static void case_names(void)
 	out("name.truncated", "len=%u family=%d port_copied=%d", (unsigned)len, n.sin_family,
 	    n.sin_port != 0);
 	out("name.negative_len", "%s", R(getsockname(c, (struct sockaddr *)&n, (socklen_t *)&neg)));
-	out("name.efault", "%s %s", R(getsockname(c, (struct sockaddr *)&n, BAD_LEN)),
-	    R(getpeername(s, (struct sockaddr *)&n, BAD_LEN)));
+	out("name.efault", "%s %s", FAULT(getsockname(c, (struct sockaddr *)&n, BAD_LEN)),
+	    FAULT(getpeername(s, (struct sockaddr *)&n, BAD_LEN)));
 	len = sizeof(n);
 	out("name.efault_addr", "%s", R(getsockname(c, BAD_ADDR, &len)));
 	close(a); close(c); close(s); close(l);
@@ -821,7 +826,7 @@ static void case_sockopts(void)
 	    R(getsockopt(s, SOL_SOCKET, 12345, &v, &len)));
 	out("opt.readonly", "%s", R(setsockopt(s, SOL_SOCKET, SO_TYPE, &v, sizeof(v))));
 	int w;
-	out("opt.efault", "%s %s", R(getsockopt(s, SOL_SOCKET, SO_TYPE, &w, BAD_LEN)),
+	out("opt.efault", "%s %s", FAULT(getsockopt(s, SOL_SOCKET, SO_TYPE, &w, BAD_LEN)),
 	    R(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, (void *)1, sizeof(v))));
 	len = 2;
 	v = 0x7f7f7f7f;
@@ -981,6 +986,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "--where") == 0)
 		return where();
 	base_port = atoi(argv[1]);
+	faults = getenv("DIFF_NO_FAULTS") == NULL;
 	next_port = base_port;
 	signal(SIGPIPE, SIG_DFL);
 

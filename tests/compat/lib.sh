@@ -106,7 +106,7 @@ netfs_start() {
 		fail "netfsd did not mount $MNT within 10 s"
 	alive "$NETFSD_PID" || fail "netfsd exited before mounting"
 	export NETFS_ROOT=$MNT
-	NETFS_CMD=(env NETFS_COMPAT_LIB="$PRELOAD" sh "$NETFS_RUN" -m "$MNT")
+	NETFS_CMD=(env NETFS_COMPAT_LIB="$PRELOAD" ${SAN_RT:+LD_PRELOAD="$SAN_RT"} sh "$NETFS_RUN" -m "$MNT")
 	preload_check
 }
 
@@ -132,12 +132,11 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 # ---- the library in real programs ---------------------------------------------------------
-# A sanitized build of the library needs the sanitizer runtime loaded first, and third-party
-# programs are not ours to leak-check.
+# A sanitized build of the library needs the sanitizer runtimes preloaded too (netfs-run
+# keeps an existing LD_PRELOAD), and third-party programs are not ours to leak-check.
 PRELOAD=${NETFS_COMPAT_LIB:-}
-asan_rt=$(ldd "$PRELOAD" 2>/dev/null | awk '/libasan|libubsan/ { print $3 }' | tr '\n' ':')
-if [ -n "$asan_rt" ]; then
-	PRELOAD=$asan_rt$PRELOAD
+SAN_RT=$(ldd "$PRELOAD" 2>/dev/null | awk '/libasan|libubsan/ { print $3 }' | paste -sd:)
+if [ -n "$SAN_RT" ]; then
 	export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
 fi
 
