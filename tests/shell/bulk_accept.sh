@@ -12,7 +12,7 @@ free_port port
 exec 3<>"$NET/tcp/clone"
 read -r n <&3
 echo "announce $port" >&3 || fail "announce $port"
-wait_listening "$port" 5
+wait_listening "$port" "$NETFSD_PID"   # the host forward is netfsd's
 {
 	exec 4<>"$NET/tcp/$n/listen" || exit 10
 	read -r m <&4

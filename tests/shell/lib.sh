@@ -16,7 +16,6 @@ PY=/usr/bin/python3             # not a per-user shim: the EACCES test runs it a
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 WORK=$(mktemp -d "/tmp/netfs-shell-work-$TEST_NAME.XXXXXX")
-chmod 755 "$WORK"
 MNT=""
 NETFSD_PID=""
 PIDS=()                         # peers and clients to kill at the end
@@ -84,9 +83,10 @@ port_listening() {
 		/proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
-# free_port VAR: set VAR to a port of our range that nobody uses.  Each test starts from
-# its own offset so that reruns and other build directories rarely meet.
-NEXT_PORT=$(( 20000 + $(cksum <<<"$TEST_NAME" | cut -d' ' -f1) % 40 * 25 ))
+# free_port VAR: set VAR to a port of our range that nobody uses now.  A random start makes
+# two runs at once (another build directory) rarely pick the same port; the peers check
+# that the listener on their port is really theirs (wait_listening PORT PID).
+NEXT_PORT=$(( 20000 + RANDOM % 1000 ))
 free_port() {
 	local tries=0
 	while port_in_use "$NEXT_PORT"; do
@@ -98,8 +98,27 @@ free_port() {
 	NEXT_PORT=$(( NEXT_PORT >= 20999 ? 20000 : NEXT_PORT + 1 ))
 }
 
+# The socket inodes PID holds, one per line.
+socket_inodes() {
+	ls -l "/proc/$1/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p'
+}
+
+# port_listener_is PORT PID: the socket listening on host PORT belongs to PID.
+port_listener_is() {
+	local hex inode
+	hex=$(printf ':%04X' "$1")
+	inode=$(awk -v p="$hex" '$2 ~ p"$" && $4 == "0A" { print $10; exit }' /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+	[ -n "$inode" ] && socket_inodes "$2" | grep -qx "$inode"
+}
+
+# wait_listening PORT [PID]: until something (PID, if given) listens on host PORT.
 wait_listening() {
-	wait_for "port_listening $1" "${2:-10}" || fail "nothing listens on host port $1"
+	if [ -n "${2:-}" ]; then
+		wait_for "port_listener_is $1 $2 || ! alive $2" 10 && alive "$2" ||
+			fail "process $2 does not listen on host port $1 (taken by someone else?)"
+	else
+		wait_for "port_listening $1" 10 || fail "nothing listens on host port $1"
+	fi
 }
 
 # --- processes -------------------------------------------------------------------------------
@@ -142,7 +161,7 @@ stop_pid() {
 http_server() {
 	"$PY" -m http.server --bind 127.0.0.1 --directory "$1" "$2" >"$WORK/http-$2.log" 2>&1 &
 	track $!
-	wait_listening "$2"
+	wait_listening "$2" $!
 }
 
 # peer ARGS...: tests/shell/peer.py in the background (see that file); waits for its port
@@ -152,7 +171,7 @@ peer_serve() {
 	"$PY" "$TESTS_DIR/peer.py" serve "$port" "$@" >>"$WORK/peer-$port.log" 2>&1 &
 	track $!
 	PEER_PID=$!
-	wait_listening "$port"
+	wait_listening "$port" $!
 }
 
 # --- the daemon ------------------------------------------------------------------------------
@@ -176,11 +195,6 @@ netfs_start() {
 }
 
 mounted() { grep -q " $MNT fuse" /proc/self/mounts; }
-
-# Conversation directories now present, sorted numerically, one line.
-conversations() {
-	ls "$NET/tcp" 2>/dev/null | grep -E '^[0-9]+$' | sort -n | tr '\n' ' '
-}
 
 # wait_no_conversations TIMEOUT: until `ls tcp` shows only clone and stats.
 wait_no_conversations() {

@@ -16,7 +16,7 @@ status=$(cat "$NET/tcp/$n/status")
 expect_eq "${status%% *}" "Listen" "status of the announced conversation"
 expect_match "$(cat "$NET/tcp/$n/local")" "^(0\.0\.0\.0|10\.0\.2\.15)!$port\$" "local of the announcer"
 expect_eq "$(cat "$NET/tcp/$n/remote")" "0.0.0.0!0" "remote of the announcer"
-wait_listening "$port" 5
+wait_listening "$port" "$NETFSD_PID"   # the host forward is netfsd's
 
 # The listener: a small shell service, as one would write it.
 {
