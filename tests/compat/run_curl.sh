@@ -3,6 +3,13 @@
 # through the namespace's 10.0.2.2 (only reachable through netfs); bytes compared.
 . "$(dirname "$0")/lib.sh"
 need curl
+# A sanitized library brings libasan into curl, and curl deadlocks in setlocale() with
+# libasan preloaded even with no netfs at all (seen with Debian 12's curl 7.88): checked
+# here, so the test says so instead of timing out.
+if [ -n "$SAN_RT" ] &&
+   ! ASAN_OPTIONS=$ASAN_OPTIONS LD_PRELOAD=$SAN_RT timeout 5 curl --version >/dev/null 2>&1; then
+	skip "curl cannot run with the sanitizer runtime preloaded (hangs without netfs too)"
+fi
 netfs_start
 free_port P
 mkdir "$WORK/www"
