@@ -198,9 +198,13 @@ void conv_ctl_write(struct conv *c, fuse_req_t req, const char *buf, size_t len,
 
 	if (ctl_parse(buf, len, &cmd, &errtext) < 0)
 		return ctl_fail(c, req, EINVAL, errtext);
-	if (!c->sock && cmd.verb != CTL_HANGUP && cmd.verb != CTL_CLOSE &&
-	    cmd.verb != CTL_CLEARERR)
-		return ctl_fail(c, req, c->used ? EISCONN : ENOTCONN, "conversation closed");
+	if (!c->sock) {
+		/* after `close` only the commands that need no connection still work */
+		if (cmd.verb == CTL_CONNECT || cmd.verb == CTL_ANNOUNCE || cmd.verb == CTL_BIND)
+			return ctl_fail(c, req, EISCONN, NULL);
+		if (cmd.verb != CTL_HANGUP && cmd.verb != CTL_CLOSE && cmd.verb != CTL_CLEARERR)
+			return ctl_fail(c, req, ENOTCONN, "conversation closed");
+	}
 
 	switch (cmd.verb) {
 	case CTL_CONNECT:
