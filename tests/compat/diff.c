@@ -289,7 +289,8 @@ static void case_accept_signals(void)
 	handle(SIGALRM, on_signal, 0);
 	sigcount = 0;
 	alarm_ms(100);
-	out("accept.eintr", "%s signals=%d", R(accept(l, NULL, NULL)), sigcount);
+	const char *r1 = R(accept(l, NULL, NULL));
+	out("accept.eintr", "%s signals=%d", r1, sigcount);
 
 	if (pipe(sp) < 0)
 		die("pipe");
@@ -316,7 +317,8 @@ static void case_accept_signals(void)
 	sigcount = 0;
 	handle(SIGALRM, on_signal, SA_RESTART);
 	alarm_ms(100);
-	out("accept.rcvtimeo_eintr", "%s signals=%d", R(accept(l, NULL, NULL)), sigcount);
+	const char *r2 = R(accept(l, NULL, NULL));
+	out("accept.rcvtimeo_eintr", "%s signals=%d", r2, sigcount);
 	tv = (struct timeval){ 0, 200000 };
 	setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	out("accept.rcvtimeo_expires", "%s", R(accept(l, NULL, NULL)));
@@ -758,6 +760,38 @@ static void case_msg(void)
 	unpair(&p);
 }
 
+/* A blocking recv hit by a signal: EINTR without SA_RESTART; with it the read goes on and
+ * returns the data the handler's signal lets a child send. */
+static void case_recv_signals(void)
+{
+	struct pair p = connected();
+	char b[8];
+	int sp[2];
+
+	handle(SIGALRM, on_signal, 0);
+	sigcount = 0;
+	alarm_ms(100);
+	const char *r1 = R(recv(p.a, b, sizeof(b), 0));
+	out("recv.eintr", "%s signals=%d", r1, sigcount);
+	if (pipe(sp) < 0)
+		die("pipe");
+	signal_pipe = sp[1];
+	pid_t child = fork();
+	if (child == 0) {
+		char x;
+		_exit(read(sp[0], &x, 1) == 1 && send(p.c, "late", 4, 0) == 4 ? 0 : 1);
+	}
+	handle(SIGALRM, on_signal_pipe, SA_RESTART);
+	sigcount = 0;
+	alarm_ms(100);
+	ssize_t n = recv(p.a, b, sizeof(b), 0);
+	out("recv.sa_restart", "%zd %.*s signals=%d", n, n > 0 ? (int)n : 0, b, sigcount);
+	waitpid(child, NULL, 0);
+	handle(SIGALRM, SIG_DFL, 0);
+	close(sp[0]); close(sp[1]);
+	unpair(&p);
+}
+
 static void case_unconnected_io(void)
 {
 	int s = tcp(0), port, l = listener(0, &port);
@@ -1008,6 +1042,7 @@ int main(int argc, char **argv)
 	case_half_close();
 	case_peek_dontwait();
 	case_msg();
+	case_recv_signals();
 	case_unconnected_io();
 	case_reset();
 	case_sockopts();

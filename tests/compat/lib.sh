@@ -56,11 +56,6 @@ alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/d
 track() { PIDS+=("$@"); }
 
 # ---- host ports: ours are 21000-21999 ------------------------------------------------------
-port_in_use() {
-	local hex
-	hex=$(printf ':%04X ' "$1")
-	grep -q "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
 
 # Who listens on host port $1 (the process name ss reports), empty if nobody.
 port_owner() {
@@ -68,13 +63,18 @@ port_owner() {
 }
 
 # free_port VAR [COUNT]: the first port of COUNT free consecutive ports of our range.
+# "Free" = no local socket of the host uses it (one snapshot of /proc/net/tcp{,6} per call).
 NEXT_PORT=$(( 21000 + $(cksum <<<"$TEST_NAME" | cut -d' ' -f1) % 30 * 30 ))
 free_port() {
 	local count=${2:-1} tries=0 p ok
+	local -A used=()
+	for p in $(awk 'FNR > 1 { split($2, a, ":"); print a[2] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null); do
+		used[$((16#$p))]=1
+	done
 	while :; do
 		ok=1
 		for ((p = NEXT_PORT; p < NEXT_PORT + count; p++)); do
-			port_in_use "$p" && { ok=0; break; }
+			[ -n "${used[$p]:-}" ] && { ok=0; break; }
 		done
 		[ "$ok" = 1 ] && [ $((NEXT_PORT + count)) -le 22000 ] && break
 		NEXT_PORT=$(( NEXT_PORT + count >= 22000 ? 21000 : NEXT_PORT + 1 ))
