@@ -603,6 +603,35 @@ static void case_poll_states(void)
 	close(s); close(l);
 }
 
+/* A client bound to a chosen port connects from it; a server restarted on its port right
+ * after closing a connection first (TIME_WAIT on the server side) binds again with
+ * SO_REUSEADDR, as every server restart needs. */
+static void case_ports(void)
+{
+	int port, l = listener(0, &port), cport = next_port++, one = 1;
+	int c = tcp(0);
+	struct sockaddr_in ca = loop_addr(cport), a = loop_addr(port), peer;
+	socklen_t len = sizeof(peer);
+
+	setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	const char *b = R(bind(c, (struct sockaddr *)&ca, sizeof(ca)));
+	const char *k = R(connect(c, (struct sockaddr *)&a, sizeof(a)));
+	int s = take(l);
+	getpeername(s, (struct sockaddr *)&peer, &len);
+	out("ports.client_bound", "bind=%s connect=%s peer=%s", b, k, addr_name(&peer));
+	close(s);  /* the server closes first: its end goes to TIME_WAIT */
+	char x;
+	readable(c, WAIT_MS);
+	recv(c, &x, 1, 0);
+	close(c);
+	close(l);
+	int l2 = tcp(0);
+	setsockopt(l2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	const char *rb = R(bind(l2, (struct sockaddr *)&a, sizeof(a)));
+	out("ports.rebind_after_close", "bind=%s listen=%s", rb, R(listen(l2, 4)));
+	close(l2);
+}
+
 static void case_names(void)
 {
 	int port, l = listener(0, &port), s = tcp(0), c, a;
@@ -1038,6 +1067,7 @@ int main(int argc, char **argv)
 	case_connect();
 	case_connect_nonblocking();
 	case_poll_states();
+	case_ports();
 	case_names();
 	case_half_close();
 	case_peek_dontwait();
