@@ -1,5 +1,7 @@
 /* netstack/tcp_cc.c — congestion control: slow start and congestion avoidance (RFC 5681),
  * fast retransmit and NewReno fast recovery (RFC 6582). */
+#include <stdbool.h>
+
 #include "tcp_int.h"
 
 #define TCP_CWND_MAX (1u << 30)
@@ -47,6 +49,22 @@ void tcp_cc_ack(struct tcp_sock *s, uint32_t acked)
 		s->cwnd = TCP_CWND_MAX;
 }
 
+/* Duplicate ACKs needed to call a segment lost.  Normally 3; with fewer than four segments
+ * outstanding and nothing new to send, three can never come: early retransmit (RFC 5827)
+ * lowers it to the number of segments behind the lost one.  On a lossy path with a tiny RTT
+ * this turns most 200 ms timeouts into immediate retransmissions. */
+static unsigned tcp_dupthresh(const struct tcp_sock *s)
+{
+	uint32_t flight = tcp_flight(s);
+	uint32_t oseg = (flight + s->mss - 1) / s->mss;
+	uint32_t off = s->snd_nxt - s->snd_una;
+	bool more = s->sndbuf.len > off && s->snd_wnd > flight;
+
+	if (oseg >= 4 || more || oseg < 2)
+		return 3;
+	return oseg - 1;
+}
+
 void tcp_cc_dupack(struct tcp_sock *s)
 {
 	s->dupacks++;
@@ -55,7 +73,7 @@ void tcp_cc_dupack(struct tcp_sock *s)
 		return;
 	}
 	/* RFC 6582 section 4: no new recovery for dupacks from before the last one ended. */
-	if (s->dupacks != 3 || SEQ_LT(s->snd_una, s->recover))
+	if (s->dupacks != tcp_dupthresh(s) || SEQ_LT(s->snd_una, s->recover))
 		return;
 	s->st->tcp.recovery++;
 	s->ssthresh = tcp_flight_half(s);

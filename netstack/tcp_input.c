@@ -271,8 +271,12 @@ static void tcp_rcv_text(struct tcp_sock *s, const struct tcp_seg *seg)
 			fin = true;
 		if (dlen) {
 			/* Delayed ACK (RFC 1122/5681): every second segment, or after a short
-			 * timer. */
-			if (++s->delack_segs >= 2)
+			 * timer; right after a loss every segment, like Linux's quickack mode,
+			 * so the sender's window regrows twice as fast. */
+			if (s->quickacks) {
+				s->quickacks--;
+				s->ack_now = true;
+			} else if (++s->delack_segs >= 2)
 				s->ack_now = true;
 			else if (s->timer[TT_DELACK] == NS_NEVER)
 				tcp_timer_set(s, TT_DELACK, TCP_DELACK_MS);
@@ -281,6 +285,7 @@ static void tcp_rcv_text(struct tcp_sock *s, const struct tcp_seg *seg)
 	} else {
 		st->tcp.out_of_order++;
 		s->ack_now = true;      /* duplicate ACK drives the peer's fast retransmit */
+		s->quickacks = TCP_QUICKACKS;
 		if (dlen && !tcp_reass_add(&s->reass, seq, dlen)) {
 			st->tcp.reseq_drops++;
 			return;

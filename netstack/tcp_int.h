@@ -42,6 +42,7 @@
 #define TCP_SYNACK_RETRIES 5            /* half-open entries die after ~63 s */
 #define TCP_MAX_RETRIES 12              /* established: ~5 min of backed-off retransmits */
 #define TCP_DELACK_MS 40                /* Linux's minimum delayed-ACK time */
+#define TCP_QUICKACKS 16                /* Linux's TCP_MAX_QUICKACKS */
 #define TCP_FIN_WAIT_2_MS 60000u        /* orphaned FIN_WAIT_2, like Linux's tcp_fin_timeout */
 /* TIME_WAIT: 2*MSL would be minutes.  Every peer of this stack is slirp on the same host or the
  * stack itself, where no old duplicate survives anywhere near a second, so 1 s keeps ports
@@ -101,6 +102,8 @@ struct tcp_sock {
 
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge of the window we advertised */
+	uint32_t last_ack;              /* acknowledgment number of our latest ACK */
+	bool wnd_update;                /* the ACK being sent is a window update */
 	uint32_t rcv_mss;               /* largest segment seen: SWS and delayed-ACK unit */
 	struct tcp_buf rcvbuf;
 	struct tcp_reass reass;
@@ -120,6 +123,7 @@ struct tcp_sock {
 	bool in_recovery;
 
 	unsigned delack_segs;           /* segments received since our last ACK */
+	unsigned quickacks;             /* segments still to ACK at once after a loss */
 	bool ack_now;
 	ns_time_t timer[TT_COUNT];
 

@@ -71,8 +71,10 @@ uint32_t tcp_rcv_window(const struct tcp_sock *s)
 	if (unit > s->rcv_mss)
 		unit = s->rcv_mss;
 	/* Never move the right edge back; move it forward only by a worthwhile amount
-	 * (receiver-side silly window avoidance, RFC 1122 4.2.3.3). */
-	if (win <= adv || win - adv < unit)
+	 * (receiver-side silly window avoidance, RFC 1122 4.2.3.3).  While a hole is open,
+	 * hold it still: our duplicate ACKs must carry identical windows or the sender (BSD
+	 * slirp included) counts them as window updates and falls back to its timeout. */
+	if (win <= adv || win - adv < unit || s->reass.n)
 		return adv;
 	return win;
 }
@@ -89,6 +91,11 @@ void tcp_emit(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32_t off, uin
 		h.ack = s->rcv_nxt;
 	if (!(flags & TCP_RST)) {
 		uint32_t wnd = tcp_rcv_window(s);
+		/* A duplicate ACK repeats the window of the previous ACK exactly: a sender
+		 * counts an ACK with a different window as a window update, not as a
+		 * duplicate, and slirp's next chance after that is its 1 s timeout. */
+		if (flags == TCP_ACK && !len && s->rcv_nxt == s->last_ack && !s->wnd_update)
+			wnd = SEQ_GT(s->rcv_adv, s->rcv_nxt) ? s->rcv_adv - s->rcv_nxt : 0;
 		h.wnd = (uint16_t)wnd;
 		if (SEQ_GT(s->rcv_nxt + wnd, s->rcv_adv))
 			s->rcv_adv = s->rcv_nxt + wnd;
@@ -102,6 +109,7 @@ void tcp_emit(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32_t off, uin
 		s->retrans++;
 	}
 	if (flags & TCP_ACK) {
+		s->last_ack = s->rcv_nxt;
 		s->delack_segs = 0;
 		s->ack_now = false;
 		tcp_timer_stop(s, TT_DELACK);
@@ -201,11 +209,16 @@ void tcp_output(struct tcp_sock *s)
 		tcp_output_syn(s);
 		return;
 	}
+	/* Limited transmit (RFC 3042): the first two duplicate ACKs each let one new segment
+	 * out, so that a small window still produces enough dupacks for fast retransmit. */
+	uint32_t cwnd = s->cwnd;
+	if (!s->in_recovery && s->dupacks)
+		cwnd += (s->dupacks < 2 ? s->dupacks : 2) * s->mss;
 	bool sent = false;
 	for (;;) {
 		uint32_t off = s->snd_nxt - s->snd_una;
 		uint32_t unsent = s->sndbuf.len > off ? (uint32_t)s->sndbuf.len - off : 0;
-		uint32_t win = s->snd_wnd < s->cwnd ? s->snd_wnd : s->cwnd;
+		uint32_t win = s->snd_wnd < cwnd ? s->snd_wnd : cwnd;
 		uint32_t flight = tcp_flight(s);
 		uint32_t usable = win > flight ? win - flight : 0;
 		uint32_t len = unsent < usable ? unsent : usable;
@@ -260,6 +273,8 @@ void tcp_window_update(struct tcp_sock *s)
 	 * always qualifies, which matters: slirp probes a closed window only every 5 s. */
 	if (win > adv && win >= 2 * adv) {
 		s->st->tcp.window_updates++;
+		s->wnd_update = true;
 		tcp_emit(s, s->snd_nxt, TCP_ACK, 0, 0);
+		s->wnd_update = false;
 	}
 }

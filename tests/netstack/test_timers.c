@@ -213,23 +213,28 @@ static void fast_retransmit_and_recovery(void **state)
 	expect_seg(h, F_ACK, iss + 4001, PISN + 1, 1000);
 	expect_seg(h, F_ACK, iss + 5001, PISN + 1, 1000);
 	expect_none(h);
-	/* segment 2 lost: 3 dupacks (a window change would not count) */
+	/* segment 2 lost.  Limited transmit: the first two dupacks each release a new
+	 * segment; the third triggers the fast retransmit. */
 	h_send(h, RPORT, LPORT, PISN + 1, iss + 1001, F_ACK, 65535, NULL, 0);
+	expect_seg(h, F_ACK, iss + 6001, PISN + 1, 1000);
 	h_send(h, RPORT, LPORT, PISN + 1, iss + 1001, F_ACK, 65535, NULL, 0);
+	expect_seg(h, F_ACK, iss + 7001, PISN + 1, 1000);
 	expect_none(h);
 	h_send(h, RPORT, LPORT, PISN + 1, iss + 1001, F_ACK, 65535, NULL, 0);
 	expect_seg(h, F_ACK, iss + 1001, PISN + 1, 1000);
 	expect_none(h);
-	assert_int_equal(status_field(s, "ssthresh"), 2500);
-	assert_int_equal(status_field(s, "cwnd"), 5500);
-	/* one more dupack inflates cwnd to 6500: one new segment fits */
+	assert_int_equal(status_field(s, "ssthresh"), 3500);
+	assert_int_equal(status_field(s, "cwnd"), 6500);
+	/* inflation: +1 MSS per dupack; at 8500 a new full segment fits */
 	h_send(h, RPORT, LPORT, PISN + 1, iss + 1001, F_ACK, 65535, NULL, 0);
-	expect_seg(h, F_ACK, iss + 6001, PISN + 1, 1000);
 	expect_none(h);
-	/* full ACK (covers everything sent before recovery) */
-	h_send(h, RPORT, LPORT, PISN + 1, iss + 6001, F_ACK, 65535, NULL, 0);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 1001, F_ACK, 65535, NULL, 0);
+	expect_seg(h, F_ACK, iss + 8001, PISN + 1, 1000);
+	expect_none(h);
+	/* full ACK (covers everything sent before recovery): cwnd = flight + 1 MSS */
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 8001, F_ACK, 65535, NULL, 0);
 	assert_int_equal(status_field(s, "cwnd"), 2000);
-	expect_seg(h, F_ACK, iss + 7001, PISN + 1, 1000);
+	expect_seg(h, F_ACK, iss + 9001, PISN + 1, 1000);
 	expect_none(h);
 	assert_int_equal(stat_value(h, "Recovery"), 1);
 	assert_int_equal(stat_value(h, "RecoveryDone"), 1);
@@ -256,6 +261,27 @@ static void newreno_partial_ack(void **state)
 	expect_seg(h, F_ACK, iss + 2001, PISN + 1, 1000);
 	h_send(h, RPORT, LPORT, PISN + 1, iss + 4001, F_ACK, 65535, NULL, 0);
 	assert_int_equal(stat_value(h, "RecoveryDone"), 1);
+	tcp_close(s);
+	h_free(h);
+}
+
+/* Early retransmit (RFC 5827): two segments out, nothing more to send: one dupack is all
+ * the receiver can produce, and it suffices. */
+static void early_retransmit(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = established(h, 1000, &iss, &ev);
+	assert_int_equal(tcp_send(s, pattern, 2000), 2000);
+	h_drain(h);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 1, F_ACK, 65535, NULL, 0);
+	expect_seg(h, F_ACK, iss + 1, PISN + 1, 1000);
+	expect_none(h);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 2001, F_ACK, 65535, NULL, 0);
+	assert_int_equal(stat_value(h, "RecoveryDone"), 1);
+	assert_int_equal(stat_value(h, "RetransTimeouts"), 0);
 	tcp_close(s);
 	h_free(h);
 }
@@ -441,6 +467,7 @@ int main(void)
 		cmocka_unit_test(slow_start_and_avoidance),
 		cmocka_unit_test(fast_retransmit_and_recovery),
 		cmocka_unit_test(newreno_partial_ack),
+		cmocka_unit_test(early_retransmit),
 		cmocka_unit_test(dupack_exclusions),
 		cmocka_unit_test(zero_window_persist),
 		cmocka_unit_test(zero_window_probe_timeout),
