@@ -31,7 +31,16 @@ show_logs() {
 }
 
 fail() { printf 'FAIL %s: %s\n' "$TEST_NAME" "$*"; show_logs; exit 1; }
-pass() { printf 'PASS %s: %s\n' "$TEST_NAME" "$*"; exit 0; }
+# A sanitizer report from the daemon or from the library inside a program fails the test even
+# if everything else passed.
+pass() {
+	netfs_stop  # its exit is when LeakSanitizer speaks
+	if grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK"/*.log 2>/dev/null; then
+		fail "sanitizer report (see above)"
+	fi
+	printf 'PASS %s: %s\n' "$TEST_NAME" "$*"
+	exit 0
+}
 skip() { printf 'SKIP %s: %s\n' "$TEST_NAME" "$*"; exit 77; }
 
 need() {
@@ -110,6 +119,18 @@ netfs_start() {
 	preload_check
 }
 
+netfs_stop() {
+	local p
+	[ -n "$NETFSD_PID" ] || return 0
+	for p in "${PIDS[@]}"; do  # programs first: some hold requests in the daemon
+		kill -TERM "$p" 2>/dev/null
+	done
+	kill -TERM "$NETFSD_PID" 2>/dev/null
+	wait_for "! alive $NETFSD_PID" 10 || kill -KILL "$NETFSD_PID" 2>/dev/null
+	wait "$NETFSD_PID" 2>/dev/null
+	NETFSD_PID=""
+}
+
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do
@@ -118,10 +139,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do
 		wait_for "! alive $p" 3 || kill -KILL "$p" 2>/dev/null
 	done
-	if [ -n "$NETFSD_PID" ]; then
-		kill -TERM "$NETFSD_PID" 2>/dev/null
-		wait_for "! alive $NETFSD_PID" 10 || kill -KILL "$NETFSD_PID" 2>/dev/null
-	fi
+	netfs_stop
 	if [ -n "$MNT" ]; then
 		grep -q " $MNT fuse" /proc/self/mounts && { fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT"; }
 		rmdir "$MNT" 2>/dev/null
