@@ -62,6 +62,9 @@ struct ns_stack {
 	struct tcp_sock *socks;         /* every socket the stack knows */
 	struct tcp_sock *reap;          /* sockets to free when the public call returns */
 	struct tcp_sock *hit;           /* last demultiplexed socket: bulk flows hit it */
+	size_t nsocks;
+	struct tcp_sock **theap;        /* sockets with a timer armed, min-heap on deadline */
+	size_t theap_n, theap_cap;
 	ns_time_t challenge_window;     /* RFC 5961 challenge ACK limiter: window start */
 	unsigned challenge_count;
 	struct ns_tcp_stats tcp;

@@ -5,19 +5,31 @@
 
 #include "tcp_buf.h"
 
-int tcp_buf_init(struct tcp_buf *b, size_t cap)
+void tcp_buf_init(struct tcp_buf *b, size_t cap)
 {
-	b->data = malloc(cap);
-	b->cap = b->data ? cap : 0;
+	b->data = NULL;
+	b->cap = cap;
 	b->head = b->len = 0;
-	return b->data ? 0 : -ENOMEM;
 }
 
 void tcp_buf_free(struct tcp_buf *b)
 {
 	free(b->data);
 	b->data = NULL;
-	b->cap = b->head = b->len = 0;
+	b->head = b->len = 0;
+}
+
+void tcp_buf_release(struct tcp_buf *b)
+{
+	if (b->len == 0)
+		tcp_buf_free(b);
+}
+
+static bool tcp_buf_reserve(struct tcp_buf *b)
+{
+	if (!b->data)
+		b->data = malloc(b->cap);
+	return b->data != NULL;
 }
 
 /* Copy n bytes to ring position pos (mod cap), wrapping once at most. */
@@ -35,6 +47,10 @@ int tcp_buf_resize(struct tcp_buf *b, size_t cap)
 		cap = b->len;
 	if (cap == 0 || cap == b->cap)
 		return 0;
+	if (!b->data) {
+		b->cap = cap;
+		return 0;
+	}
 	unsigned char *d = malloc(cap);
 	if (!d)
 		return -ENOMEM;
@@ -50,6 +66,8 @@ size_t tcp_buf_append(struct tcp_buf *b, const void *src, size_t n)
 {
 	if (n > tcp_buf_space(b))
 		n = tcp_buf_space(b);
+	if (n && !tcp_buf_reserve(b))
+		return 0;
 	if (n) {
 		ring_write(b, b->head + b->len, src, n);
 		b->len += n;
@@ -57,10 +75,14 @@ size_t tcp_buf_append(struct tcp_buf *b, const void *src, size_t n)
 	return n;
 }
 
-void tcp_buf_put_beyond(struct tcp_buf *b, size_t off, const void *src, size_t n)
+bool tcp_buf_put_beyond(struct tcp_buf *b, size_t off, const void *src, size_t n)
 {
-	if (n)
-		ring_write(b, b->head + b->len + off, src, n);
+	if (!n)
+		return true;
+	if (!tcp_buf_reserve(b))
+		return false;
+	ring_write(b, b->head + b->len + off, src, n);
+	return true;
 }
 
 void tcp_buf_commit(struct tcp_buf *b, size_t n)

@@ -1,4 +1,8 @@
-/* netstack/tcp_buf.h — byte ring buffers for the send and receive queues. */
+/* netstack/tcp_buf.h — byte ring buffers for the send and receive queues.
+ *
+ * Memory is taken on the first write and can be given back while empty: an idle
+ * connection, or one that can carry no more data, costs no buffer space (thousands of
+ * conversations sit idle in a daemon). */
 #ifndef NETSTACK_TCP_BUF_H
 #define NETSTACK_TCP_BUF_H
 
@@ -10,8 +14,10 @@ struct tcp_buf {
 	size_t cap, head, len;          /* len bytes of data start at head (mod cap) */
 };
 
-int tcp_buf_init(struct tcp_buf *b, size_t cap);
+void tcp_buf_init(struct tcp_buf *b, size_t cap);
 void tcp_buf_free(struct tcp_buf *b);
+/* Give the memory back if nothing is stored (the capacity stays). */
+void tcp_buf_release(struct tcp_buf *b);
 /* Change the capacity, keeping the contents; never below the bytes held. -ENOMEM on failure. */
 int tcp_buf_resize(struct tcp_buf *b, size_t cap);
 
@@ -20,11 +26,11 @@ static inline size_t tcp_buf_space(const struct tcp_buf *b)
 	return b->cap - b->len;
 }
 
-/* Append up to n bytes; returns how many fit. */
+/* Append up to n bytes; returns how many fit (0 also when memory ran out). */
 size_t tcp_buf_append(struct tcp_buf *b, const void *src, size_t n);
 /* Store n bytes at off bytes past the end of the data without making them part of it (out of
  * order data: tcp_buf_commit() takes them in later).  off + n must be <= space. */
-void tcp_buf_put_beyond(struct tcp_buf *b, size_t off, const void *src, size_t n);
+bool tcp_buf_put_beyond(struct tcp_buf *b, size_t off, const void *src, size_t n);
 void tcp_buf_commit(struct tcp_buf *b, size_t n);
 /* Copy n bytes starting at data offset off (off + n <= len). */
 void tcp_buf_copy_out(const struct tcp_buf *b, size_t off, void *dst, size_t n);

@@ -89,8 +89,9 @@ static void tcp_set_mss(struct tcp_sock *s, uint16_t opt)
 static void tcp_enter_time_wait(struct tcp_sock *s)
 {
 	tcp_set_state(s, TCP_TIME_WAIT);
-	for (int i = 0; i < TT_COUNT; i++)
-		tcp_timer_stop(s, (enum tcp_timer)i);
+	tcp_timer_stop_all(s);
+	tcp_buf_release(&s->sndbuf);
+	tcp_buf_release(&s->rcvbuf);
 	tcp_timer_set(s, TT_WAIT, tcp_time_wait_ms(s));
 }
 
@@ -194,6 +195,8 @@ static bool tcp_rcv_ack(struct tcp_sock *s, const struct tcp_seg *seg)
 		data--;
 	}
 	tcp_buf_drop(&s->sndbuf, data);
+	if (fin_now)
+		tcp_buf_release(&s->sndbuf);    /* nothing will ever be sent again */
 	s->snd_una = ack;
 	if (SEQ_LT(s->snd_nxt, s->snd_una))
 		s->snd_nxt = s->snd_una;
@@ -258,7 +261,8 @@ static void tcp_rcv_text(struct tcp_sock *s, const struct tcp_seg *seg)
 	if (dlen > s->rcv_mss)
 		s->rcv_mss = dlen;
 	if (off == 0) {
-		tcp_buf_put_beyond(&s->rcvbuf, 0, data, dlen);
+		if (!tcp_buf_put_beyond(&s->rcvbuf, 0, data, dlen))
+			return;         /* out of memory: as if lost */
 		tcp_buf_commit(&s->rcvbuf, dlen);
 		s->rcv_nxt += dlen;
 		if (s->reass.n) {
@@ -286,11 +290,11 @@ static void tcp_rcv_text(struct tcp_sock *s, const struct tcp_seg *seg)
 		st->tcp.out_of_order++;
 		s->ack_now = true;      /* duplicate ACK drives the peer's fast retransmit */
 		s->quickacks = TCP_QUICKACKS;
-		if (dlen && !tcp_reass_add(&s->reass, seq, dlen)) {
+		if (!tcp_buf_put_beyond(&s->rcvbuf, off, data, dlen) ||
+		    (dlen && !tcp_reass_add(&s->reass, seq, dlen))) {
 			st->tcp.reseq_drops++;
 			return;
 		}
-		tcp_buf_put_beyond(&s->rcvbuf, off, data, dlen);
 		if (fin) {
 			s->reass.fin = true;
 			s->reass.fin_seq = seq + dlen;

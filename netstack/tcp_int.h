@@ -65,6 +65,8 @@ enum tcp_timer {
 	TT_COUNT
 };
 
+#define TCP_NO_HEAP SIZE_MAX
+
 struct tcp_queue {
 	struct tcp_sock *head, *tail;
 	unsigned n;
@@ -126,6 +128,8 @@ struct tcp_sock {
 	unsigned quickacks;             /* segments still to ACK at once after a loss */
 	bool ack_now;
 	ns_time_t timer[TT_COUNT];
+	ns_time_t deadline;             /* earliest of timer[], the heap key */
+	size_t heap_idx;                /* place in st->theap, TCP_NO_HEAP if none armed */
 
 	bool nodelay;
 	uint32_t keepalive_ms;
@@ -182,7 +186,8 @@ void tcp_window_update(struct tcp_sock *s);
 /* tcp_timer.c */
 void tcp_timer_set(struct tcp_sock *s, enum tcp_timer t, uint32_t ms);
 void tcp_timer_stop(struct tcp_sock *s, enum tcp_timer t);
-ns_time_t tcp_sock_deadline(const struct tcp_sock *s);
+void tcp_timer_stop_all(struct tcp_sock *s);
+int tcp_timer_reserve(struct ns_stack *st, size_t nsocks);
 void tcp_timers_run(struct ns_stack *st);
 ns_time_t tcp_deadline(const struct ns_stack *st);
 void tcp_rtt_sample(struct tcp_sock *s, uint32_t rtt_ms);

@@ -68,12 +68,8 @@ void tcp_listen_input(struct tcp_sock *l, const struct ip_hdr_info *ip, const ui
 	c->keepalive_ms = l->keepalive_ms;
 	c->ttl = l->ttl;
 	c->tos = l->tos;
-	if (tcp_buf_resize(&c->sndbuf, l->sndbuf.cap) || tcp_buf_resize(&c->rcvbuf, l->rcvbuf.cap)) {
-		st->tcp.listen_drops++;
-		c->parent = NULL;
-		tcp_done(c);
-		return;
-	}
+	tcp_buf_init(&c->sndbuf, l->sndbuf.cap);
+	tcp_buf_init(&c->rcvbuf, l->rcvbuf.cap);
 	c->irs = seg->seq;
 	c->rcv_nxt = seg->seq + 1;
 	c->rcv_adv = c->rcv_nxt;

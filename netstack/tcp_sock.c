@@ -150,6 +150,8 @@ ssize_t tcp_recv(struct tcp_sock *s, void *buf, size_t len, int flags)
 		tcp_buf_copy_out(&s->rcvbuf, 0, buf, n);
 		if (!(flags & TCP_RECV_PEEK)) {
 			tcp_buf_drop(&s->rcvbuf, n);
+			if (s->fin_rcvd)
+				tcp_buf_release(&s->rcvbuf);    /* the stream is over */
 			ns_enter(s->st);
 			tcp_window_update(s);
 			ns_leave(s->st);
@@ -237,6 +239,7 @@ void tcp_close(struct tcp_sock *s)
 			tcp_queue_fin(s);
 		else if (s->state == TCP_FIN_WAIT_2)
 			tcp_timer_set(s, TT_WAIT, TCP_FIN_WAIT_2_MS);
+		tcp_buf_release(&s->rcvbuf);    /* nobody reads: new data resets */
 		break;
 	}
 	tcp_release(s);

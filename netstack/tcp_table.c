@@ -9,15 +9,13 @@
 
 struct tcp_sock *tcp_sock_new(struct ns_stack *st)
 {
+	if (tcp_timer_reserve(st, st->nsocks + 1))
+		return NULL;
 	struct tcp_sock *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
-	if (tcp_buf_init(&s->sndbuf, TCP_SNDBUF_DEFAULT) || tcp_buf_init(&s->rcvbuf, TCP_RCVBUF_DEFAULT)) {
-		tcp_buf_free(&s->sndbuf);
-		tcp_buf_free(&s->rcvbuf);
-		free(s);
-		return NULL;
-	}
+	tcp_buf_init(&s->sndbuf, TCP_SNDBUF_DEFAULT);
+	tcp_buf_init(&s->rcvbuf, TCP_RCVBUF_DEFAULT);
 	s->st = st;
 	s->state = TCP_CLOSED;
 	s->rto = TCP_RTO_INIT;
@@ -26,6 +24,8 @@ struct tcp_sock *tcp_sock_new(struct ns_stack *st)
 	s->ttl = IP_DEFAULT_TTL;
 	for (int i = 0; i < TT_COUNT; i++)
 		s->timer[i] = NS_NEVER;
+	s->deadline = NS_NEVER;
+	s->heap_idx = TCP_NO_HEAP;
 	tcp_cc_init(s);
 	tcp_sock_link(s);
 	return s;
@@ -39,6 +39,7 @@ void tcp_sock_link(struct tcp_sock *s)
 	if (st->socks)
 		st->socks->prev = s;
 	st->socks = s;
+	st->nsocks++;
 }
 
 static void tcp_sock_unlink(struct tcp_sock *s)
@@ -52,10 +53,12 @@ static void tcp_sock_unlink(struct tcp_sock *s)
 		s->next->prev = s->prev;
 	if (st->hit == s)
 		st->hit = NULL;
+	st->nsocks--;
 }
 
 static void tcp_sock_free(struct tcp_sock *s)
 {
+	tcp_timer_stop_all(s);
 	tcp_buf_free(&s->sndbuf);
 	tcp_buf_free(&s->rcvbuf);
 	free(s);
@@ -197,8 +200,9 @@ static void tcp_reap_later(struct tcp_sock *s)
 
 void tcp_done(struct tcp_sock *s)
 {
-	for (int i = 0; i < TT_COUNT; i++)
-		s->timer[i] = NS_NEVER;
+	tcp_timer_stop_all(s);
+	tcp_buf_release(&s->sndbuf);
+	tcp_buf_release(&s->rcvbuf);
 	tcp_set_state(s, TCP_CLOSED);
 	if (s->parent && !s->in_acceptq)
 		tcp_listen_unlink(s);
@@ -233,4 +237,7 @@ void tcp_free_all(struct ns_stack *st)
 		tcp_sock_free(s);
 	}
 	st->reap = NULL;
+	free(st->theap);
+	st->theap = NULL;
+	st->theap_n = st->theap_cap = 0;
 }

@@ -1,23 +1,16 @@
 /* netstack/tcp_timer.c — per-socket timers driven by the injected clock, and RTT estimation.
  *
- * Each socket keeps absolute deadlines for its few timers; ns_advance() visits the sockets
- * whose earliest deadline has passed.  A scan is plenty for the number of connections a
- * daemon holds, and keeps arming/disarming (done on nearly every segment) free. */
+ * Each socket keeps absolute deadlines for its few timers; the sockets with any timer armed
+ * sit in a binary min-heap on their earliest deadline.  ns_next_deadline() is the heap's top
+ * and ns_advance() visits only sockets that are due, so thousands of idle connections cost
+ * nothing per loop round.  Arming and disarming (done on nearly every segment) is a sift of
+ * O(log n) only when the socket's earliest deadline actually changes. */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "tcp_int.h"
 
-void tcp_timer_set(struct tcp_sock *s, enum tcp_timer t, uint32_t ms)
-{
-	s->timer[t] = s->st->now + ms;
-}
-
-void tcp_timer_stop(struct tcp_sock *s, enum tcp_timer t)
-{
-	s->timer[t] = NS_NEVER;
-}
-
-ns_time_t tcp_sock_deadline(const struct tcp_sock *s)
+static ns_time_t earliest(const struct tcp_sock *s)
 {
 	ns_time_t d = NS_NEVER;
 	for (int i = 0; i < TT_COUNT; i++)
@@ -26,17 +19,117 @@ ns_time_t tcp_sock_deadline(const struct tcp_sock *s)
 	return d;
 }
 
+static void heap_place(struct ns_stack *st, size_t i, struct tcp_sock *s)
+{
+	st->theap[i] = s;
+	s->heap_idx = i;
+}
+
+static void heap_up(struct ns_stack *st, size_t i)
+{
+	struct tcp_sock *s = st->theap[i];
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (st->theap[parent]->deadline <= s->deadline)
+			break;
+		heap_place(st, i, st->theap[parent]);
+		i = parent;
+	}
+	heap_place(st, i, s);
+}
+
+static void heap_down(struct ns_stack *st, size_t i)
+{
+	struct tcp_sock *s = st->theap[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= st->theap_n)
+			break;
+		if (c + 1 < st->theap_n && st->theap[c + 1]->deadline < st->theap[c]->deadline)
+			c++;
+		if (s->deadline <= st->theap[c]->deadline)
+			break;
+		heap_place(st, i, st->theap[c]);
+		i = c;
+	}
+	heap_place(st, i, s);
+}
+
+static void heap_remove(struct ns_stack *st, struct tcp_sock *s)
+{
+	size_t i = s->heap_idx;
+	struct tcp_sock *last = st->theap[--st->theap_n];
+
+	s->heap_idx = TCP_NO_HEAP;
+	if (last == s)
+		return;
+	heap_place(st, i, last);
+	heap_up(st, i);
+	heap_down(st, last->heap_idx);
+}
+
+/* The socket's earliest deadline may have changed: fix its place in the heap. */
+static void tcp_timer_sync(struct tcp_sock *s)
+{
+	struct ns_stack *st = s->st;
+	ns_time_t d = earliest(s);
+
+	if (d == s->deadline)
+		return;
+	s->deadline = d;
+	if (d == NS_NEVER) {
+		if (s->heap_idx != TCP_NO_HEAP)
+			heap_remove(st, s);
+		return;
+	}
+	if (s->heap_idx == TCP_NO_HEAP) {
+		/* Room was reserved when the socket was created (tcp_timer_reserve). */
+		heap_place(st, st->theap_n++, s);
+		heap_up(st, s->heap_idx);
+		return;
+	}
+	heap_up(st, s->heap_idx);
+	heap_down(st, s->heap_idx);
+}
+
+int tcp_timer_reserve(struct ns_stack *st, size_t nsocks)
+{
+	if (nsocks <= st->theap_cap)
+		return 0;
+	size_t cap = st->theap_cap ? st->theap_cap * 2 : 64;
+	while (cap < nsocks)
+		cap *= 2;
+	struct tcp_sock **h = realloc(st->theap, cap * sizeof *h);
+	if (!h)
+		return -ENOMEM;
+	st->theap = h;
+	st->theap_cap = cap;
+	return 0;
+}
+
+void tcp_timer_set(struct tcp_sock *s, enum tcp_timer t, uint32_t ms)
+{
+	/* At least 1 ms: a timer due "now" would be run again by the same ns_advance(). */
+	s->timer[t] = s->st->now + (ms ? ms : 1);
+	tcp_timer_sync(s);
+}
+
+void tcp_timer_stop(struct tcp_sock *s, enum tcp_timer t)
+{
+	s->timer[t] = NS_NEVER;
+	tcp_timer_sync(s);
+}
+
+void tcp_timer_stop_all(struct tcp_sock *s)
+{
+	for (int i = 0; i < TT_COUNT; i++)
+		s->timer[i] = NS_NEVER;
+	tcp_timer_sync(s);
+}
+
 ns_time_t tcp_deadline(const struct ns_stack *st)
 {
-	ns_time_t d = NS_NEVER;
-	for (const struct tcp_sock *s = st->socks; s; s = s->next) {
-		if (s->dead)
-			continue;
-		ns_time_t t = tcp_sock_deadline(s);
-		if (t < d)
-			d = t;
-	}
-	return d;
+	return st->theap_n ? st->theap[0]->deadline : NS_NEVER;
 }
 
 uint32_t tcp_time_wait_ms(const struct tcp_sock *s)
@@ -183,7 +276,7 @@ static void tcp_wait_timer(struct tcp_sock *s)
 
 static void tcp_timer_fire(struct tcp_sock *s, enum tcp_timer t)
 {
-	s->timer[t] = NS_NEVER;
+	tcp_timer_stop(s, t);
 	switch (t) {
 	case TT_REXMT:
 		tcp_rexmt_timer(s);
@@ -209,8 +302,11 @@ static void tcp_timer_fire(struct tcp_sock *s, enum tcp_timer t)
 
 void tcp_timers_run(struct ns_stack *st)
 {
-	for (struct tcp_sock *s = st->socks; s; s = s->next) {
-		for (int t = 0; t < TT_COUNT && !s->dead; t++)
+	while (st->theap_n && st->theap[0]->deadline <= st->now) {
+		struct tcp_sock *s = st->theap[0];
+		/* Each timer is stopped before it fires and can only be set again into the
+		 * future, so this loop ends. */
+		for (int t = 0; t < TT_COUNT; t++)
 			if (s->timer[t] <= st->now)
 				tcp_timer_fire(s, (enum tcp_timer)t);
 	}

@@ -10,7 +10,9 @@ static void ring_wraps(void **state)
 {
 	(void)state;
 	struct tcp_buf b;
-	assert_int_equal(tcp_buf_init(&b, 10), 0);
+	tcp_buf_init(&b, 10);
+	assert_null(b.data);            /* memory on first use */
+	assert_int_equal(tcp_buf_space(&b), 10);
 	assert_int_equal(tcp_buf_append(&b, "abcdefgh", 8), 8);
 	tcp_buf_drop(&b, 6);
 	assert_int_equal(tcp_buf_append(&b, "ijklmnopq", 9), 8);   /* 2 + 8 = full */
@@ -32,6 +34,12 @@ static void ring_wraps(void **state)
 	tcp_buf_commit(&b, 1);
 	tcp_buf_copy_out(&b, 0, out, 1);
 	assert_int_equal(out[0], 'Z');
+	tcp_buf_release(&b);            /* not empty: kept */
+	assert_non_null(b.data);
+	tcp_buf_drop(&b, 1);
+	tcp_buf_release(&b);
+	assert_null(b.data);
+	assert_int_equal(b.cap, 6);
 	tcp_buf_free(&b);
 }
 
@@ -90,6 +98,60 @@ static void rtt_estimator(void **state)
 	h_free(h);
 }
 
+/* Many sockets with timers: the next deadline is always the earliest, timers fire in
+ * order, and idle connections hold no buffer memory. */
+static void timer_heap_order(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	enum { N = 300 };
+	struct tcp_sock *socks[N];
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *l;
+	socks[0] = h_passive(h, 80, 20000, 1000, 1460, &iss, &l, &ev);
+	for (int i = 1; i < N; i++) {
+		h_send(h, (uint16_t)(20000 + i), 80, 1000, 0, F_SYN, 65535, NULL, 0);
+		struct h_seg sa;
+		h_take(h, &sa);
+		h_send(h, (uint16_t)(20000 + i), 80, 1001, sa.seq + 1, F_ACK, 65535, NULL, 0);
+		socks[i] = tcp_accept(l);
+		assert_non_null(socks[i]);
+	}
+	ns_time_t due[N];
+	long ms[N];
+	for (int i = 0; i < N; i++) {
+		ms[i] = 1000 + (i * 7919) % 5000;
+		assert_int_equal(tcp_setopt(socks[i], TCP_OPT_KEEPALIVE, ms[i]), 0);
+		due[i] = h->now + (ns_time_t)ms[i];
+		assert_null(socks[i]->sndbuf.data);
+		assert_null(socks[i]->rcvbuf.data);
+	}
+	for (int k = 0; k < 3 * N; k++) {
+		ns_time_t min = NS_NEVER;
+		for (int i = 0; i < N; i++)
+			if (due[i] < min)
+				min = due[i];
+		assert_int_equal(ns_next_deadline(h->st), min);
+		h_advance(h, min - h->now);
+		while (h_pending(h)) {
+			struct h_seg p;
+			h_take(h, &p);
+			int i = p.dport - 20000;
+			assert_true(i >= 0 && i < N);
+			assert_int_equal(due[i], min);
+			due[i] = min + (ns_time_t)ms[i];        /* keepalive interval */
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		tcp_abort(socks[i]);
+		tcp_close(socks[i]);
+	}
+	tcp_close(l);
+	assert_int_equal(ns_next_deadline(h->st), NS_NEVER);
+	h_free(h);
+}
+
 static void checksum_known(void **state)
 {
 	(void)state;
@@ -131,6 +193,7 @@ int main(void)
 		cmocka_unit_test(ring_wraps),
 		cmocka_unit_test(reass_ranges),
 		cmocka_unit_test(rtt_estimator),
+		cmocka_unit_test(timer_heap_order),
 		cmocka_unit_test(checksum_known),
 		cmocka_unit_test(parse_and_format_ip),
 	};
