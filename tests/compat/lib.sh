@@ -66,9 +66,25 @@ track() { PIDS+=("$@"); }
 
 # ---- host ports: ours are 21000-21999 ------------------------------------------------------
 
-# Who listens on host port $1 (the process name ss reports), empty if nobody.
-port_owner() {
-	ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:(("[^"]*"' | head -1 | cut -d'"' -f2
+# Inodes of the sockets listening on host port $1 (from /proc/net/tcp{,6}: no ss needed).
+listen_inodes() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { print $10 }' \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+port_listening() { [ -n "$(listen_inodes "$1")" ]; }
+
+# The host port $1 is our netfsd's forward (its listening socket is one of netfsd's fds),
+# so a client on the host reaches the program through netfs and nothing else.
+port_is_netfsd() {
+	local ino i
+	ino=$(listen_inodes "$1")
+	[ -n "$ino" ] && [ -n "$NETFSD_PID" ] || return 1
+	for i in $ino; do
+		ls -l "/proc/$NETFSD_PID/fd" 2>/dev/null | grep -q "socket:\[$i\]" || return 1
+	done
 }
 
 # free_port VAR [COUNT]: the first port of COUNT free consecutive ports of our range.
@@ -94,9 +110,6 @@ free_port() {
 	NEXT_PORT=$((NEXT_PORT + count))
 }
 
-port_listening() {
-	ss -Hltn "sport = :$1" 2>/dev/null | grep -q LISTEN
-}
 
 wait_listening() {
 	wait_for "port_listening $1" "${2:-10}" || fail "nothing listens on host port $1"

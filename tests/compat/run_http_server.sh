@@ -14,7 +14,7 @@ random_file "$WORK/www/small" 1000
 server=$!
 track $server
 wait_listening "$P"
-[ "$(port_owner "$P")" = netfsd ] || fail "host port $P is held by '$(port_owner "$P")', not netfsd's forward"
+port_is_netfsd "$P" || fail "host port $P is not netfsd's forward"
 uses_netfs $server || fail "http.server holds no netfs fd"
 for f in blob small blob; do
 	timeout 30 curl -sS --fail -o "$WORK/got" "http://127.0.0.1:$P/$f" 2>"$WORK/curl.log" ||

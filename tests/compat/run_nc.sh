@@ -16,7 +16,7 @@ random_file "$WORK/to_host" 200000
 inner=$!
 track $inner
 wait_listening "$P1"
-[ "$(port_owner "$P1")" = netfsd ] || fail "host port $P1 is held by '$(port_owner "$P1")', not netfsd's forward"
+port_is_netfsd "$P1" || fail "host port $P1 is not netfsd's forward"
 uses_netfs $inner || fail "the inner nc holds no netfs fd"
 timeout 30 nc -4 -N 127.0.0.1 "$P1" <"$WORK/to_inner" >"$WORK/host_got" 2>"$WORK/nc-host.log" ||
 	fail "host nc failed (status $?)"

@@ -40,7 +40,7 @@ CONF
 server=$!
 track $server
 wait_listening "$P" 15
-[ "$(port_owner "$P")" = netfsd ] || fail "host port $P is held by '$(port_owner "$P")', not netfsd's forward"
+port_is_netfsd "$P" || fail "host port $P is not netfsd's forward"
 uses_netfs $server || fail "the nginx master holds no netfs fd"
 
 for f in small blob small blob; do

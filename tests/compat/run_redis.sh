@@ -14,7 +14,7 @@ free_port P
 server=$!
 track $server
 wait_listening "$P" 15
-[ "$(port_owner "$P")" = netfsd ] || fail "host port $P is held by '$(port_owner "$P")', not netfsd's forward"
+port_is_netfsd "$P" || fail "host port $P is not netfsd's forward"
 uses_netfs $server || fail "redis-server holds no netfs fd"
 
 cli() { timeout 20 redis-cli -h 127.0.0.1 -p "$P" "$@"; }

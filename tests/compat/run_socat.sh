@@ -18,7 +18,7 @@ wait_listening "$SINK"
 relay=$!
 track $relay
 wait_listening "$RELAY"
-[ "$(port_owner "$RELAY")" = netfsd ] || fail "host port $RELAY is not netfsd's forward"
+port_is_netfsd "$RELAY" || fail "host port $RELAY is not netfsd's forward"
 uses_netfs $relay || fail "the relay holds no netfs fd"
 for i in 1 2; do
 	# after its stdin ends the client half-closes and waits (-t) for the rest of the echo
