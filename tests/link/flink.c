@@ -104,13 +104,16 @@ static void observe_tcp(struct flink_queue *q, const uint8_t *f, size_t len)
 		q->seq_max = seq + space;
 }
 
-static enum flink_corruption corruption_at(const uint8_t *f, size_t len, size_t pos)
+/* Flip one byte of the IPv4 datagram in f (a copy of a well-formed frame); returns where. */
+static enum flink_corruption corrupt(struct flink *l, uint8_t *f, size_t len)
 {
 	size_t ip = ipv4_len(f, len);
-	size_t ihl = ip ? (size_t)(f[14] & 0x0f) * 4 : 0;
-	if (!ip || pos < 14 || pos >= 14 + ip || ihl < 20 || ihl > ip)
-		return FLINK_CORRUPT_OTHER;
-	if (pos < 14 + ihl)
+	size_t ihl = (size_t)(f[14] & 0x0f) * 4;
+	if (ip < 20 || ihl < 20 || ihl > ip)
+		return FLINK_INTACT;
+	size_t off = flink_rand(&l->rng) % ip;
+	f[14 + off] ^= (uint8_t)(1 + flink_rand(&l->rng) % 255);
+	if (off < ihl)
 		return FLINK_CORRUPT_IPHDR;
 	return f[23] == 6 ? FLINK_CORRUPT_TCP : FLINK_CORRUPT_OTHER;
 }
@@ -149,11 +152,9 @@ static void send_copy(struct flink *l, struct flink_queue *q, const uint8_t *fra
 		q->stats.held++;
 		f->due_us += l->prof.hold_us + flink_rand(&l->rng) % (l->prof.hold_us + 1);
 	}
-	if (len > 0 && chance(l) < l->prof.corrupt) {
-		size_t pos = flink_rand(&l->rng) % len;
-		f->data[pos] ^= (uint8_t)(1 + flink_rand(&l->rng) % 255);
-		f->corruption = corruption_at(frame, len, pos);
-		q->stats.corrupted++;
+	if (chance(l) < l->prof.corrupt) {
+		f->corruption = corrupt(l, f->data, len);
+		q->stats.corrupted += f->corruption != FLINK_INTACT;
 	}
 	enqueue(q, f);
 }

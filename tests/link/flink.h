@@ -17,7 +17,7 @@ struct flink_profile {
 	const char *name;
 	double loss;        /* probability a frame vanishes */
 	double dup;         /* probability a kept frame is delivered twice */
-	double corrupt;     /* probability a delivered copy gets one byte flipped */
+	double corrupt;     /* probability a delivered IPv4 copy gets one byte flipped */
 	double reorder;     /* probability a copy is held back by hold_us * (1..2) */
 	uint32_t delay_us;  /* one-way latency of every copy */
 	uint32_t hold_us;
@@ -28,13 +28,16 @@ enum flink_dir {
 	FLINK_TO_STACK,  /* slirp -> stack */
 };
 
-/* Where a corrupted copy got its flipped byte; any spot inside an IPv4 datagram breaks a
- * checksum, so the receiver must drop the copy. */
+/* Where a corrupted copy got its flipped byte.  Only IPv4 datagrams are corrupted: a real
+ * link's frame check sequence drops frames damaged on the wire, so what reaches a stack
+ * damaged was damaged in between (a router, a middlebox, memory) and only the IPv4/TCP
+ * checksums can catch it.  (Corrupting ARP, which has no checksum, would just poison the
+ * peer's ARP table for the rest of the run.) */
 enum flink_corruption {
 	FLINK_INTACT,
-	FLINK_CORRUPT_OTHER,   /* Ethernet header, ARP, padding */
 	FLINK_CORRUPT_IPHDR,   /* IPv4 header */
 	FLINK_CORRUPT_TCP,     /* TCP header or payload (IPv4 header intact) */
+	FLINK_CORRUPT_OTHER,   /* another protocol's payload */
 };
 
 struct flink_frame {
