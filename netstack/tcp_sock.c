@@ -358,11 +358,18 @@ int tcp_setopt(struct tcp_sock *s, enum tcp_opt opt, long val)
 		return 0;
 	case TCP_OPT_SNDBUF:
 		return tcp_buf_resize(&s->sndbuf, clamp_buf(val));
-	case TCP_OPT_RCVBUF:
-		/* Resizing moves the bytes; out-of-order data past them is given up (the peer
-		 * still has it). */
+	case TCP_OPT_RCVBUF: {
+		/* Never below what the window already offered: the right edge must not move
+		 * back.  Resizing moves the bytes; out-of-order data past them is given up
+		 * (the peer still has it). */
+		size_t cap = clamp_buf(val);
+		size_t offered = s->rcvbuf.len +
+				 (SEQ_GT(s->rcv_adv, s->rcv_nxt) ? s->rcv_adv - s->rcv_nxt : 0);
+		if (cap < offered)
+			cap = offered;
 		tcp_reass_clear(&s->reass);
-		return tcp_buf_resize(&s->rcvbuf, clamp_buf(val));
+		return tcp_buf_resize(&s->rcvbuf, cap);
+	}
 	case TCP_OPT_TTL:
 		if (val < 1 || val > 255)
 			return -EINVAL;

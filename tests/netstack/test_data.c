@@ -284,6 +284,105 @@ static void sequence_wraparound(void **state)
 	h_free(h);
 }
 
+/* Out-of-order ranges are bounded: one range too many is dropped (and counted); the data
+ * arrives again later and everything is delivered in order. */
+static void reassembly_range_cap(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1460, &iss, NULL, &ev);
+	uint32_t b = PISN + 1;
+	for (int i = 1; i <= 9; i++) {  /* holes before every range */
+		h_send(h, RPORT, LPORT, b + 200 * (uint32_t)i, iss + 1, F_ACK, 65535,
+		       pattern + 200 * i, 100);
+		expect_seg(h, F_ACK, iss + 1, b, 0);
+	}
+	char st[4096];
+	ns_format_stats(h->st, st, sizeof st);
+	assert_non_null(strstr(st, "ReseqDrops: 1\n"));
+	assert_non_null(strstr(st, "OutOfOrder: 9\n"));
+	for (int i = 0; i < 10; i++)
+		h_send(h, RPORT, LPORT, b + 200 * (uint32_t)i, iss + 1, F_ACK, 65535,
+		       pattern + 200 * i, 200);
+	h_drain(h);
+	uint8_t buf[3000];
+	assert_int_equal(tcp_recv(s, buf, sizeof buf, 0), 2000);
+	assert_memory_equal(buf, pattern, 2000);
+	tcp_close(s);
+	h_free(h);
+}
+
+/* A segment straddling the right edge of the buffer: the part that fits is kept, the FIN
+ * after it is not. */
+static void partly_outside_window(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct tcp_sock *s = tcp_open(h->st, NULL, NULL);
+	assert_int_equal(tcp_setopt(s, TCP_OPT_RCVBUF, 4096), 0);
+	assert_int_equal(tcp_connect(s, H_PEER, 8080), 0);
+	struct h_seg syn;
+	h_take(h, &syn);
+	assert_int_equal(syn.wnd, 4096);
+	h_send(h, 8080, syn.sport, PISN, syn.seq + 1, F_SYN | F_ACK, 65535, NULL, 0);
+	expect_seg(h, F_ACK, syn.seq + 1, PISN + 1, 0);
+	h_send(h, 8080, syn.sport, PISN + 1, syn.seq + 1, F_ACK | F_FIN, 65535, pattern, 5000);
+	struct h_seg a = expect_seg(h, F_ACK, syn.seq + 1, PISN + 4097, 0);
+	assert_int_equal(a.wnd, 0);
+	assert_int_equal(tcp_state(s), TCP_ESTABLISHED);
+	tcp_close(s);
+	h_free(h);
+}
+
+/* The right edge of the window never moves back, even when the buffer shrinks. */
+static void window_right_edge_kept(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1460, &iss, NULL, &ev);
+	assert_int_equal(tcp_setopt(s, TCP_OPT_RCVBUF, 8192), 0);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 1, F_ACK, 65535, pattern, 1000);
+	h_advance(h, 40);
+	struct h_seg a = expect_seg(h, F_ACK, iss + 1, PISN + 1001, 0);
+	assert_int_equal(a.wnd, 65535 - 1000);
+	/* the buffer stays large enough for what was offered */
+	assert_int_equal(tcp_getopt(s, TCP_OPT_RCVBUF), 65535);
+	tcp_close(s);
+	h_free(h);
+}
+
+/* Readiness events: data in, send room back after an ACK. */
+static void events_for_data_and_room(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1460, &iss, NULL, &ev);
+	assert_int_equal(tcp_setopt(s, TCP_OPT_SNDBUF, 4096), 0);
+	assert_int_equal(tcp_setopt(s, TCP_OPT_NODELAY, 1), 0);
+	assert_int_equal(tcp_send(s, pattern, 10000), 4096);
+	assert_int_equal(tcp_send(s, pattern, 10), -EAGAIN);
+	assert_false(tcp_poll(s) & TCP_EV_OUT);
+	h_drain(h);
+	int before = ev.count;
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 4097, F_ACK, 65535, NULL, 0);
+	assert_true(ev.count > before);
+	assert_true(tcp_poll(s) & TCP_EV_OUT);
+	assert_false(tcp_poll(s) & TCP_EV_IN);
+	before = ev.count;
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 4097, F_ACK, 65535, "x", 1);
+	assert_true(ev.count > before);
+	assert_true(tcp_poll(s) & TCP_EV_IN);
+	tcp_abort(s);
+	tcp_close(s);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +397,10 @@ int main(void)
 		cmocka_unit_test(out_of_window_data),
 		cmocka_unit_test(accepts_large_segments),
 		cmocka_unit_test(sequence_wraparound),
+		cmocka_unit_test(reassembly_range_cap),
+		cmocka_unit_test(partly_outside_window),
+		cmocka_unit_test(window_right_edge_kept),
+		cmocka_unit_test(events_for_data_and_room),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
