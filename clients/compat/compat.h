@@ -90,6 +90,8 @@ struct compat_opts {
 };
 void compat_opt_get(int n, struct compat_opts *o);
 void compat_opt_forget(int n);  /* a new socket got number n: drop what an old one left */
+/* The socket moved from conversation n to m (compat_sock.c's renewal): its options follow. */
+void compat_opt_move(int n, int m);
 int compat_opt_store(int n, int level, int name, const void *val, socklen_t len);
 /* 1 and the value when stored, 0 when not stored. */
 int compat_opt_lookup(int n, int level, int name, void *val, socklen_t *len);
@@ -115,5 +117,7 @@ ssize_t compat_recv(int fd, int n, const struct iovec *iov, int iovcnt, int flag
 int compat_setsockopt(int fd, int n, int level, int name, const void *val, socklen_t len);
 int compat_getsockopt(int fd, int n, int level, int name, void *val, socklen_t *len);
 int compat_inq(int fd, int n, int *count);
+/* Send the remembered options that have a ctl command to conversation n again. */
+int compat_sockopt_replay(int n);
 
 #endif

@@ -97,6 +97,15 @@ void compat_opt_forget(int n)
 	pthread_mutex_unlock(&compat_opt_lock);
 }
 
+void compat_opt_move(int n, int m)
+{
+	pthread_mutex_lock(&compat_opt_lock);
+	for (size_t i = 0; i < compat_opt_count; i++)
+		if (compat_opt_tab[i].n == n)
+			compat_opt_tab[i].n = m;
+	pthread_mutex_unlock(&compat_opt_lock);
+}
+
 static long compat_opt_timeout(int n, int name)
 {
 	struct timeval tv;

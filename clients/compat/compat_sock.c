@@ -13,6 +13,13 @@
 
 #include "compat.h"
 
+/* What the library remembers about a socket beyond its options (compat_opt.c's table,
+ * under a level no real option uses). */
+#define COMPAT_LEVEL_LIBRARY (-1)
+#define COMPAT_OPT_CONNECTING 1  /* a non-blocking connect whose outcome connect() owes */
+#define COMPAT_OPT_FAILED 2      /* its last connect failed: the next one starts afresh */
+#define COMPAT_OPT_BOUND 3       /* the address given to bind(), a struct sockaddr_in */
+
 int compat_socket(int type)
 {
 	int flags = 0;
@@ -54,7 +61,10 @@ int compat_bind(int fd, int n, const struct sockaddr *addr, socklen_t len)
 		return -1;
 	}
 	compat_addr_format(sin, text, sizeof(text));
-	return compat_conv_ctl(n, false, "bind %s", text);
+	if (compat_conv_ctl(n, false, "bind %s", text) < 0)
+		return -1;
+	compat_opt_store(n, COMPAT_LEVEL_LIBRARY, COMPAT_OPT_BOUND, sin, sizeof(*sin));
+	return 0;
 }
 
 int compat_listen(int fd, int n, int backlog)
@@ -86,20 +96,35 @@ int compat_listen(int fd, int n, int backlog)
  * reports its outcome once (0, or the error, or ECONNABORTED when SO_ERROR already took it)
  * and only later ones say EISCONN.  The daemon cannot tell those calls apart, so this
  * process keeps the mark. */
-#define COMPAT_LEVEL_LIBRARY (-1)
-#define COMPAT_OPT_CONNECTING 1
-
-static void compat_mark_connecting(int n, int on)
+static void compat_mark(int n, int what, int on)
 {
-	compat_opt_store(n, COMPAT_LEVEL_LIBRARY, COMPAT_OPT_CONNECTING, &on, sizeof(on));
+	compat_opt_store(n, COMPAT_LEVEL_LIBRARY, what, &on, sizeof(on));
 }
 
-static bool compat_is_connecting(int n)
+static bool compat_marked(int n, int what)
 {
 	int on = 0;
 	socklen_t len;
 
-	return compat_opt_lookup(n, COMPAT_LEVEL_LIBRARY, COMPAT_OPT_CONNECTING, &on, &len) && on;
+	return compat_opt_lookup(n, COMPAT_LEVEL_LIBRARY, what, &on, &len) && on;
+}
+
+static void compat_mark_connecting(int n, int on)
+{
+	compat_mark(n, COMPAT_OPT_CONNECTING, on);
+}
+
+static bool compat_is_connecting(int n)
+{
+	return compat_marked(n, COMPAT_OPT_CONNECTING);
+}
+
+/* A connect that failed: Linux leaves the socket unconnected and lets it connect again. */
+static int compat_failed(int n, int err)
+{
+	compat_mark(n, COMPAT_OPT_FAILED, 1);
+	errno = err;
+	return -1;
 }
 
 static bool compat_handshaking(const struct compat_status *st)
@@ -133,14 +158,48 @@ static int compat_connect_report(int fd, int n, bool nonblock, long timeout_ms)
 	compat_mark_connecting(n, 0);
 	if (st.error) {
 		compat_conv_ctl(n, false, "clearerr");
-		errno = st.error;
-		return -1;
+		return compat_failed(n, st.error);
 	}
-	if (compat_state_is(&st, "Closed")) {
-		errno = ECONNABORTED;
-		return -1;
-	}
+	if (compat_state_is(&st, "Closed"))
+		return compat_failed(n, ECONNABORTED);
 	return 0;
+}
+
+/* The daemon does not connect a conversation twice, so after a failed connect the
+ * descriptor gets a fresh conversation under the same number (same O_NONBLOCK and
+ * FD_CLOEXEC), with the socket's bound address and options.  Other descriptors that share
+ * the old one (dup, fork) keep it: the one divergence (libnetfs-compat(3)).  Returns the
+ * new conversation's number. */
+static int compat_renew(int fd, int n)
+{
+	int cloexec = fcntl(fd, F_GETFD), fresh, m, e;
+	struct sockaddr_in bound;
+	socklen_t len;
+	char text[64];
+
+	fresh = compat_conv_new(O_CLOEXEC | (compat_fd_nonblock(fd) ? O_NONBLOCK : 0));
+	if (fresh < 0)
+		return -1;
+	m = compat_conv_of_fd(fresh);
+	if (m < 0)
+		goto fail;
+	compat_opt_move(n, m);
+	compat_mark(m, COMPAT_OPT_FAILED, 0);
+	if (compat_opt_lookup(m, COMPAT_LEVEL_LIBRARY, COMPAT_OPT_BOUND, &bound, &len) == 1) {
+		compat_addr_format(&bound, text, sizeof(text));
+		if (compat_conv_ctl(m, false, "bind %s", text) < 0)
+			goto fail;
+	}
+	if (compat_sockopt_replay(m) < 0 ||
+	    dup3(fresh, fd, cloexec >= 0 && (cloexec & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+		goto fail;
+	close(fresh);
+	return m;
+fail:
+	e = errno;
+	close(fresh);
+	errno = e;
+	return -1;
 }
 
 int compat_connect(int fd, int n, const struct sockaddr *addr, socklen_t len)
@@ -158,9 +217,13 @@ int compat_connect(int fd, int n, const struct sockaddr *addr, socklen_t len)
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
-	compat_opt_get(n, &opts);
-	if (compat_is_connecting(n))
+	if (compat_is_connecting(n)) {
+		compat_opt_get(n, &opts);
 		return compat_connect_report(fd, n, nonblock, opts.sndtimeo_ms);
+	}
+	if (compat_marked(n, COMPAT_OPT_FAILED) && (n = compat_renew(fd, n)) < 0)
+		return -1;
+	compat_opt_get(n, &opts);
 	/* Linux sends a connect to INADDR_ANY to the loopback address. */
 	if (sin->sin_addr.s_addr == htonl(INADDR_ANY))
 		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -180,7 +243,12 @@ int compat_connect(int fd, int n, const struct sockaddr *addr, socklen_t len)
 		if (compat_wait_restart(opts.sndtimeo_ms))
 			return compat_connect_report(fd, n, false, -1);
 		errno = EINTR;
+		return -1;
 	}
+	/* The attempt itself failed (refused, unreachable, timed out), not the request. */
+	if (errno == ECONNREFUSED || errno == ETIMEDOUT || errno == ENETUNREACH ||
+	    errno == EHOSTUNREACH || errno == ECONNRESET || errno == ECONNABORTED)
+		return compat_failed(n, errno);
 	return -1;
 }
 

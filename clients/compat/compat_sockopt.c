@@ -79,6 +79,22 @@ static int compat_opt_apply(int n, const struct opt_def *d, int v)
 	return 0;
 }
 
+int compat_sockopt_replay(int n)
+{
+	for (size_t i = 0; i < sizeof(compat_opt_defs) / sizeof(compat_opt_defs[0]); i++) {
+		const struct opt_def *d = &compat_opt_defs[i];
+		unsigned char buf[16];
+		socklen_t len;
+		int v;
+		if (compat_opt_lookup(n, d->level, d->name, buf, &len) != 1 || len != sizeof(v))
+			continue;
+		memcpy(&v, buf, sizeof(v));
+		if (compat_opt_apply(n, d, v) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int compat_set_timeo(int n, const struct opt_def *d, const void *val, socklen_t len)
 {
 	struct timeval tv;

@@ -551,6 +551,38 @@ static void case_connect(void)
 	close(a1); close(r); close(s); close(l);
 }
 
+/* A connect that failed leaves the socket unconnected: the same socket connects again once
+ * the server is there (blocking, and non-blocking after SO_ERROR took the error), keeping
+ * its options. */
+static void case_connect_retry(void)
+{
+	int port = next_port++, one = 1, v = 0;
+	struct sockaddr_in a = loop_addr(port), peer;
+	socklen_t len = sizeof(peer);
+	int s = tcp(0), t = tcp(SOCK_NONBLOCK);
+
+	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	const char *first = R(connect(s, (struct sockaddr *)&a, sizeof(a)));
+	connect(t, (struct sockaddr *)&a, sizeof(a));
+	struct pollfd q = { .fd = t, .events = POLLOUT };
+	poll(&q, 1, WAIT_MS);
+	int err = sock_error(t);
+	const char *report = R(connect(t, (struct sockaddr *)&a, sizeof(a)));
+	int l = listener_on(port, 0);
+	const char *second = R(connect(s, (struct sockaddr *)&a, sizeof(a)));
+	const char *nb = R(connect(t, (struct sockaddr *)&a, sizeof(a)));
+	q.revents = 0;
+	poll(&q, 1, WAIT_MS);
+	socklen_t vl = sizeof(v);
+	getsockopt(s, IPPROTO_TCP, TCP_NODELAY, &v, &vl);
+	out("retry.blocking", "%s then %s peer=%s nodelay=%d", first, second,
+	    getpeername(s, (struct sockaddr *)&peer, &len) == 0 ? addr_name(&peer) : "none", v);
+	out("retry.nonblocking", "so_error=%s connect=%s then %s poll=%s so_error=%d",
+	    res(-1, err), report, nb, events(q.revents), sock_error(t));
+	close(take(l)); close(take(l));
+	close(s); close(t); close(l);
+}
+
 static void case_connect_nonblocking(void)
 {
 	int port, l = listener(0, &port), s = tcp(SOCK_NONBLOCK), ep = epoll_create1(0);
@@ -1066,6 +1098,7 @@ int main(int argc, char **argv)
 	case_listen();
 	case_connect();
 	case_connect_nonblocking();
+	case_connect_retry();
 	case_poll_states();
 	case_ports();
 	case_names();
