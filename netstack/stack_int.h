@@ -40,6 +40,9 @@ struct ns_link_stats {
 
 struct tcp_sock;
 
+#define NS_CONN_HASH 4096
+#define NS_LISTEN_HASH 256
+
 struct ns_arp {
 	bool resolved;
 	uint8_t gw_mac[6];
@@ -62,6 +65,8 @@ struct ns_stack {
 	struct tcp_sock *socks;         /* every socket the stack knows */
 	struct tcp_sock *reap;          /* sockets to free when the public call returns */
 	struct tcp_sock *hit;           /* last demultiplexed socket: bulk flows hit it */
+	struct tcp_sock *conns[NS_CONN_HASH];   /* by 4-tuple, once a socket has a peer */
+	struct tcp_sock *listeners[NS_LISTEN_HASH];     /* by local port */
 	size_t nsocks;
 	struct tcp_sock **theap;        /* sockets with a timer armed, min-heap on deadline */
 	size_t theap_n, theap_cap;

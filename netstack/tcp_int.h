@@ -77,6 +77,7 @@ struct tcp_sock {
 	struct tcp_sock *prev, *next;   /* st->socks */
 	struct tcp_sock *qnext;         /* in the parent's SYN or accept queue */
 	struct tcp_sock *reap_next;
+	struct tcp_sock *hnext, **hpprev;       /* st->conns or st->listeners chain */
 	enum tcp_state state;
 	tcp_event_fn ev;
 	void *user;
@@ -149,6 +150,9 @@ struct tcp_seg {
 /* tcp_table.c: the stack's sockets, ports, demultiplexing, lifetime */
 struct tcp_sock *tcp_sock_new(struct ns_stack *st);
 void tcp_sock_link(struct tcp_sock *s);
+/* Make the socket findable by its 4-tuple (after connect) or, listening, by its port. */
+void tcp_hash_conn(struct tcp_sock *s);
+void tcp_hash_listener(struct tcp_sock *s);
 struct tcp_sock *tcp_lookup(struct ns_stack *st, uint32_t laddr, uint16_t lport,
 			    uint32_t raddr, uint16_t rport);
 struct tcp_sock *tcp_lookup_listener(struct ns_stack *st, uint32_t laddr, uint16_t lport);

@@ -64,6 +64,7 @@ void tcp_listen_input(struct tcp_sock *l, const struct ip_hdr_info *ip, const ui
 	c->lport = l->lport;
 	c->raddr = ip->src;
 	c->rport = (uint16_t)(th[0] << 8 | th[1]);
+	tcp_hash_conn(c);
 	c->nodelay = l->nodelay;
 	c->keepalive_ms = l->keepalive_ms;
 	c->ttl = l->ttl;

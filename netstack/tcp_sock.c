@@ -85,6 +85,7 @@ int tcp_connect(struct tcp_sock *s, uint32_t addr, uint16_t port)
 		return rc;
 	}
 	ns_enter(st);
+	tcp_hash_conn(s);
 	s->connected_once = true;
 	s->iss = tcp_isn(st, s->laddr, s->lport, s->raddr, s->rport);
 	s->snd_una = s->snd_nxt = s->snd_max = s->iss;
@@ -116,6 +117,7 @@ int tcp_listen(struct tcp_sock *s, int backlog)
 		return rc;
 	s->backlog = backlog;
 	tcp_set_state(s, TCP_LISTEN);
+	tcp_hash_listener(s);
 	return 0;
 }
 

@@ -42,9 +42,44 @@ void tcp_sock_link(struct tcp_sock *s)
 	st->nsocks++;
 }
 
+static size_t conn_bucket(const struct ns_stack *st, uint32_t laddr, uint16_t lport,
+			  uint32_t raddr, uint16_t rport)
+{
+	/* Seeded so that a peer cannot aim many connections at one chain. */
+	uint64_t k = ((uint64_t)laddr << 32 | raddr) ^ st->isn_key[0];
+	k ^= ((uint64_t)lport << 16 | rport) * 0x9e3779b97f4a7c15ull;
+	k *= 0xbf58476d1ce4e5b9ull;
+	return (size_t)(k >> 32) % NS_CONN_HASH;
+}
+
+static void chain_insert(struct tcp_sock **head, struct tcp_sock *s)
+{
+	s->hnext = *head;
+	if (*head)
+		(*head)->hpprev = &s->hnext;
+	*head = s;
+	s->hpprev = head;
+}
+
+void tcp_hash_conn(struct tcp_sock *s)
+{
+	chain_insert(&s->st->conns[conn_bucket(s->st, s->laddr, s->lport, s->raddr, s->rport)], s);
+}
+
+void tcp_hash_listener(struct tcp_sock *s)
+{
+	if (!s->hpprev)
+		chain_insert(&s->st->listeners[s->lport % NS_LISTEN_HASH], s);
+}
+
 static void tcp_sock_unlink(struct tcp_sock *s)
 {
 	struct ns_stack *st = s->st;
+	if (s->hpprev) {
+		*s->hpprev = s->hnext;
+		if (s->hnext)
+			s->hnext->hpprev = s->hpprev;
+	}
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -77,7 +112,7 @@ struct tcp_sock *tcp_lookup(struct ns_stack *st, uint32_t laddr, uint16_t lport,
 	if (s && s->lport == lport && s->rport == rport && s->laddr == laddr &&
 	    s->raddr == raddr && tcp_live(s))
 		return s;
-	for (s = st->socks; s; s = s->next) {
+	for (s = st->conns[conn_bucket(st, laddr, lport, raddr, rport)]; s; s = s->hnext) {
 		if (s->lport == lport && s->rport == rport && s->laddr == laddr &&
 		    s->raddr == raddr && tcp_live(s)) {
 			st->hit = s;
@@ -91,7 +126,7 @@ struct tcp_sock *tcp_lookup_listener(struct ns_stack *st, uint32_t laddr, uint16
 {
 	struct tcp_sock *wild = NULL;
 
-	for (struct tcp_sock *s = st->socks; s; s = s->next) {
+	for (struct tcp_sock *s = st->listeners[lport % NS_LISTEN_HASH]; s; s = s->hnext) {
 		if (s->state != TCP_LISTEN || s->dead || s->lport != lport)
 			continue;
 		if (s->laddr == laddr)
