@@ -6,6 +6,7 @@
  * nothing per loop round.  Arming and disarming (done on nearly every segment) is a sift of
  * O(log n) only when the socket's earliest deadline actually changes. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "tcp_int.h"
@@ -187,8 +188,17 @@ static void tcp_timeout(struct tcp_sock *s)
 
 static void tcp_rexmt_timer(struct tcp_sock *s)
 {
+	bool syn = s->state == TCP_SYN_SENT || s->state == TCP_SYN_RECEIVED;
 	unsigned limit = TCP_MAX_RETRIES;
 
+	if (!syn && s->snd_wnd == 0 && s->sndbuf.len) {
+		/* The peer took what it could and closed its window: the rest was dropped for
+		 * lack of room, not lost.  Probe the window (tcp_output arms the persist
+		 * timer) instead of counting timeouts against a peer that is alive. */
+		s->snd_nxt = s->snd_una;
+		tcp_output(s);
+		return;
+	}
 	if (s->state == TCP_SYN_SENT)
 		limit = TCP_SYN_RETRIES;
 	else if (s->state == TCP_SYN_RECEIVED)
@@ -201,7 +211,7 @@ static void tcp_rexmt_timer(struct tcp_sock *s)
 	s->st->tcp.retrans_timeouts++;
 	s->rto = clamp_rto(s->rto * 2);
 	s->rtt_timing = false;          /* Karn: no sample from a retransmitted segment */
-	if (s->state == TCP_SYN_SENT || s->state == TCP_SYN_RECEIVED) {
+	if (syn) {
 		s->snd_nxt = s->iss;
 	} else {
 		tcp_cc_timeout(s);

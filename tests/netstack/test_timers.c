@@ -345,6 +345,34 @@ static void zero_window_persist(void **state)
 	h_free(h);
 }
 
+/* The peer closes its window with part of our data in flight (it had no room for it): the
+ * retransmission timer turns into window probing, and the connection survives as long as
+ * the peer answers; when the window opens the dropped segment goes again. */
+static void zero_window_with_data_in_flight(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = established(h, 1000, &iss, &ev);
+	assert_int_equal(tcp_send(s, pattern, 3000), 3000);
+	h_drain(h);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 2001, F_ACK, 0, NULL, 0);
+	h_advance(h, 200);              /* the RTO: nothing to resend into a closed window */
+	expect_none(h);
+	for (int i = 0; i < 40; i++) {
+		h_advance(h, ns_next_deadline(h->st) - h->now);
+		expect_seg(h, F_ACK, iss + 2000, PISN + 1, 0);  /* probe, never data */
+		h_send(h, RPORT, LPORT, PISN + 1, iss + 2001, F_ACK, 0, NULL, 0);
+	}
+	assert_int_equal(tcp_state(s), TCP_ESTABLISHED);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 2001, F_ACK, 5000, NULL, 0);
+	expect_seg(h, F_ACK | F_PSH, iss + 2001, PISN + 1, 1000);
+	tcp_abort(s);
+	tcp_close(s);
+	h_free(h);
+}
+
 /* Unanswered probes of a closed window eventually time out. */
 static void zero_window_probe_timeout(void **state)
 {
@@ -470,6 +498,7 @@ int main(void)
 		cmocka_unit_test(early_retransmit),
 		cmocka_unit_test(dupack_exclusions),
 		cmocka_unit_test(zero_window_persist),
+		cmocka_unit_test(zero_window_with_data_in_flight),
 		cmocka_unit_test(zero_window_probe_timeout),
 		cmocka_unit_test(keepalive_probes),
 		cmocka_unit_test(responds_to_keepalive),
