@@ -45,7 +45,7 @@ struct ns_pkt *ns_pktq_pop(struct ns_pktq *q)
 	return p;
 }
 
-void ns_pktq_clear(struct ns_pktq *q)
+static void ns_pktq_clear(struct ns_pktq *q)
 {
 	struct ns_pkt *p;
 	while ((p = ns_pktq_pop(q)))

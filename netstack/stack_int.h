@@ -22,7 +22,6 @@ struct ns_pktq {
 
 bool ns_pktq_push(struct ns_pktq *q, const uint8_t *data, size_t len);
 struct ns_pkt *ns_pktq_pop(struct ns_pktq *q);
-void ns_pktq_clear(struct ns_pktq *q);
 
 /* Counters behind ns_format_stats(); names follow Plan 9's tcp/stats. */
 struct ns_tcp_stats {

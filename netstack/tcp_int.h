@@ -149,7 +149,6 @@ struct tcp_seg {
 
 /* tcp_table.c: the stack's sockets, ports, demultiplexing, lifetime */
 struct tcp_sock *tcp_sock_new(struct ns_stack *st);
-void tcp_sock_link(struct tcp_sock *s);
 /* Make the socket findable by its 4-tuple (after connect) or, listening, by its port. */
 void tcp_hash_conn(struct tcp_sock *s);
 void tcp_hash_listener(struct tcp_sock *s);
@@ -165,7 +164,6 @@ void tcp_reap(struct ns_stack *st);
 void tcp_free_all(struct ns_stack *st);
 void tcp_set_state(struct tcp_sock *s, enum tcp_state state);
 void tcp_notify(struct tcp_sock *s);
-bool tcp_addr_is_ours(const struct ns_stack *st, uint32_t addr);
 
 /* tcp_input.c */
 void tcp_input(struct ns_stack *st, const struct ip_hdr_info *ip, const uint8_t *seg,

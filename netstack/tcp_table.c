@@ -7,6 +7,17 @@
 
 #include "tcp_int.h"
 
+static void tcp_sock_link(struct tcp_sock *s)
+{
+	struct ns_stack *st = s->st;
+	s->prev = NULL;
+	s->next = st->socks;
+	if (st->socks)
+		st->socks->prev = s;
+	st->socks = s;
+	st->nsocks++;
+}
+
 struct tcp_sock *tcp_sock_new(struct ns_stack *st)
 {
 	if (tcp_timer_reserve(st, st->nsocks + 1))
@@ -29,17 +40,6 @@ struct tcp_sock *tcp_sock_new(struct ns_stack *st)
 	tcp_cc_init(s);
 	tcp_sock_link(s);
 	return s;
-}
-
-void tcp_sock_link(struct tcp_sock *s)
-{
-	struct ns_stack *st = s->st;
-	s->prev = NULL;
-	s->next = st->socks;
-	if (st->socks)
-		st->socks->prev = s;
-	st->socks = s;
-	st->nsocks++;
 }
 
 static size_t conn_bucket(const struct ns_stack *st, uint32_t laddr, uint16_t lport,
@@ -137,7 +137,7 @@ struct tcp_sock *tcp_lookup_listener(struct ns_stack *st, uint32_t laddr, uint16
 	return wild;
 }
 
-bool tcp_addr_is_ours(const struct ns_stack *st, uint32_t addr)
+static bool tcp_addr_is_ours(const struct ns_stack *st, uint32_t addr)
 {
 	return addr == 0 || ns_is_local(st, addr);
 }

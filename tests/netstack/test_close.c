@@ -198,6 +198,29 @@ static void rst_bad_seq_challenge(void **state)
 	h_free(h);
 }
 
+/* RFC 5961 5.2: an ACK older than snd_una - max window is challenged and the segment
+ * dropped; one acknowledging unsent data likewise. */
+static void bad_ack_challenged(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1460, &iss, NULL, &ev);
+	h_send(h, RPORT, LPORT, PISN + 1, iss - 70000, F_ACK, 65535, "old", 3);
+	expect_seg(h, F_ACK, iss + 1, PISN + 1, 0);
+	assert_int_equal(tcp_recv_available(s), 0);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 1000, F_ACK, 65535, "new", 3);
+	expect_seg(h, F_ACK, iss + 1, PISN + 1, 0);
+	assert_int_equal(tcp_recv_available(s), 0);
+	/* an old but plausible ACK is only ignored: the data counts */
+	h_send(h, RPORT, LPORT, PISN + 1, iss - 10, F_ACK, 65535, "ok", 2);
+	assert_int_equal(tcp_recv_available(s), 2);
+	tcp_abort(s);
+	tcp_close(s);
+	h_free(h);
+}
+
 /* Challenge ACKs are rate-limited (RFC 5961 section 7). */
 static void challenge_ack_rate_limit(void **state)
 {
@@ -342,6 +365,26 @@ static void time_wait_behaviour(void **state)
 	h_free(h);
 }
 
+/* An old SYN (not beyond the connection's sequence space) in TIME_WAIT is just ACKed. */
+static void time_wait_old_syn(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *l;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1460, &iss, &l, &ev);
+	tcp_close(s);
+	expect_seg(h, F_ACK | F_FIN, iss + 1, PISN + 1, 0);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 2, F_ACK | F_FIN, 65535, NULL, 0);
+	expect_seg(h, F_ACK, iss + 2, PISN + 2, 0);
+	h_send(h, RPORT, LPORT, PISN, 0, F_SYN, 65535, NULL, 0);
+	expect_seg(h, F_ACK, iss + 2, PISN + 2, 0);
+	expect_none(h);
+	tcp_close(l);
+	h_free(h);
+}
+
 static void time_wait_rst(void **state)
 {
 	(void)state;
@@ -386,6 +429,7 @@ int main(void)
 		cmocka_unit_test(fin_after_queued_data),
 		cmocka_unit_test(rst_in_established),
 		cmocka_unit_test(rst_bad_seq_challenge),
+		cmocka_unit_test(bad_ack_challenged),
 		cmocka_unit_test(challenge_ack_rate_limit),
 		cmocka_unit_test(close_with_unread_data),
 		cmocka_unit_test(abort_sends_rst),
@@ -393,6 +437,7 @@ int main(void)
 		cmocka_unit_test(fin_wait_2_timeout),
 		cmocka_unit_test(fin_wait_2_rst),
 		cmocka_unit_test(time_wait_behaviour),
+		cmocka_unit_test(time_wait_old_syn),
 		cmocka_unit_test(time_wait_rst),
 		cmocka_unit_test(time_wait_configurable),
 	};

@@ -447,6 +447,32 @@ static void syn_retransmit_timeout(void **state)
 	h_free(h);
 }
 
+/* Giving up on a connect in progress sends nothing; the late SYN-ACK meets no socket. */
+static void abort_and_close_in_syn_sent(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct tcp_sock *s = tcp_open(h->st, NULL, NULL);
+	assert_int_equal(tcp_connect(s, H_PEER, 8080), 0);
+	struct h_seg syn;
+	h_take(h, &syn);
+	tcp_abort(s);
+	expect_none(h);
+	assert_int_equal(tcp_state(s), TCP_CLOSED);
+	assert_int_equal(tcp_recv(s, (char[4]){ 0 }, 4, 0), -ECONNRESET);
+	tcp_close(s);
+	struct tcp_sock *t = tcp_open(h->st, NULL, NULL);
+	assert_int_equal(tcp_connect(t, H_PEER, 8081), 0);
+	struct h_seg syn2;
+	h_take(h, &syn2);
+	tcp_close(t);
+	expect_none(h);
+	h_send(h, 8081, syn2.sport, PISN, syn2.seq + 1, F_SYN | F_ACK, 65535, NULL, 0);
+	expect_seg(h, F_RST, syn2.seq + 1, 0, 0);
+	assert_int_equal(ns_next_deadline(h->st), NS_NEVER);
+	h_free(h);
+}
+
 /* Simultaneous open: SYN crosses SYN. */
 static void simultaneous_open(void **state)
 {
@@ -588,6 +614,7 @@ int main(void)
 		cmocka_unit_test(reset_while_queued),
 		cmocka_unit_test(syn_ack_retransmit_and_give_up),
 		cmocka_unit_test(syn_retransmit_timeout),
+		cmocka_unit_test(abort_and_close_in_syn_sent),
 		cmocka_unit_test(simultaneous_open),
 		cmocka_unit_test(connect_icmp_unreachable),
 		cmocka_unit_test(ports_and_addresses),
