@@ -11,7 +11,8 @@ bad = [b"garbage", b"connect", b"connect 1.2.3!80", b"connect 10.0.2.2!99999",
        b"connect 10.0.2.2!-1", b"connect 10.0.2.2!0", b"connect 10.0.2.2!http!x", b"connect 300.0.2.2!80",
        b"connect 10.0.2.2", b"announce x", b"announce 99999", b"backlog -1",
        b"backlog x", b"bind 1.2.3.4.5!80", b"shutdown sideways", b"\n", b" ",
-       b"\n\n", b"connect 10.0.2.2!80 x y", b"\x00\xff\xfe"]
+       b"\n\n", b"connect 10.0.2.2!80 x y", b"\x00\xff\xfe", b"connect " + b"9" * 5000,
+       b"x" * 100000, b"announce 1!2!3!4"]
 problems = []
 for cmd in bad:
     fd = os.open(net + "/tcp/clone", os.O_RDWR)
@@ -29,7 +30,7 @@ for cmd in bad:
     if not status.startswith("Closed"):
         problems.append("%r: status afterwards %r, want Closed" % (cmd, status[:40]))
     os.close(fd)
-    print("%-28r -> err %r" % (cmd, err.strip()))
+    print("%-28.28r -> err %r" % (cmd, err.strip()))
 # Several bad commands on one conversation, then a good one still works on it.
 fd = os.open(net + "/tcp/clone", os.O_RDWR)
 for cmd in bad[:5]:

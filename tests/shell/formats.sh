@@ -50,6 +50,11 @@ expect_eq "$files" "ctl data err listen local remote status " "files of tcp/$n"
 free_port port
 echo "announce $port" >&3 || fail "announce"
 expect_match "$(cat "$NET/tcp/$n/status")" '^Listen( |$)' "status after announce"
+# Small reads at advancing offsets see one consistent text (a snapshot per open).
+expect_eq "$(dd if="$NET/tcp/$n/status" bs=3 2>/dev/null)" "$(cat "$NET/tcp/$n/status")" "status read 3 bytes at a time"
+expect_eq "$(dd if="$NET/tcp/$n/local" bs=1 2>/dev/null)" "$(cat "$NET/tcp/$n/local")" "local read 1 byte at a time"
+dd if="$NET/tcp/stats" bs=7 2>/dev/null | grep -vqE '^[A-Za-z][A-Za-z0-9]*: -?[0-9]+$' &&
+	fail "tcp/stats read 7 bytes at a time is not 'Name: number' lines"
 {
 	exec 4<>"$NET/tcp/$n/listen" || exit 10
 	read -r m <&4
