@@ -2,7 +2,8 @@
 # Signals on blocked ctl and data calls: a connect that waits for a host server whose accept
 # queue is full gets EINTR from SIGALRM and the attempt carries on (Syn_sent, then
 # Established once the server drains its queue); a write blocked on a peer that does not
-# read returns the count already taken or EINTR, and the connection stays usable.
+# read returns the count already taken or EINTR, and the connection stays usable; a read
+# blocked on an idle connection gets EINTR and loses nothing.
 . "$(dirname "$0")/lib.sh"
 
 netfs_start
@@ -106,6 +107,20 @@ total = got[0] if got else b""
 if total != b"z" * sent + b"END":
     sys.exit("after the interrupted write the peer got %d bytes (want %d + END)" % (len(total), sent))
 print("peer got the %d bytes taken and the marker" % sent)
+
+# A read blocked on an idle connection: SIGALRM -> EINTR, and bytes that come later are
+# not lost to the interrupted read.
+buf = ctypes.create_string_buffer(64)
+signal.setitimer(signal.ITIMER_REAL, 0.5)
+r = libc.read(data, buf, 64)
+e = ctypes.get_errno()
+if r >= 0 or e != errno.EINTR:
+    sys.exit("blocked read hit by SIGALRM: %d/%s, want -1/EINTR" % (r, errno.errorcode.get(e, e)))
+peer.sendall(b"later")
+got = os.read(data, 64)
+if got != b"later":
+    sys.exit("read after the interrupted read got %r, want b'later'" % got)
+print("interrupted read: EINTR, the next read gets the bytes")
 PY
 wait_no_conversations 10
-pass "EINTR on a waiting connect (attempt carries on) and on a blocked write (count kept)"
+pass "EINTR on a waiting connect (attempt carries on), a blocked write (count kept), a blocked read (nothing lost)"
