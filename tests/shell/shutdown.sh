@@ -1,10 +1,10 @@
 #!/bin/bash
 # Stopping the daemon while a reader is blocked in read(data) and a listener in
-# open(listen): both get an error promptly, the mount goes away, netfsd exits 0, nothing is
+# open(listen): both get ECONNABORTED promptly, the mount goes away, netfsd exits 0, nothing is
 # left running.  Then: unmounting an idle mount ends the daemon by itself.
 . "$(dirname "$0")/lib.sh"
 
-for sig in TERM INT; do
+for sig in TERM INT HUP; do
 	netfs_start
 	free_port port
 	peer_serve "$port" --hold
@@ -30,9 +30,12 @@ for sig in TERM INT; do
 	kill -"$sig" "$pid"
 	wait_exit $reader 10 || fail "SIG$sig: reader still blocked 10 s later"
 	[ "$WAIT_STATUS" -ne 0 ] || fail "SIG$sig: the blocked reader saw a clean EOF, want an error"
-	log "SIG$sig: reader: $(cat "$WORK/reader.err")"
+	grep -q "Software caused connection abort" "$WORK/reader.err" ||
+		fail "SIG$sig: reader error '$(cat "$WORK/reader.err")', want ECONNABORTED (netfsd(8))"
 	wait_exit $listener 10 || fail "SIG$sig: listener still blocked 10 s later"
 	[ "$WAIT_STATUS" -ne 0 ] || fail "SIG$sig: the blocked listen open succeeded"
+	grep -q "Software caused connection abort" "$WORK/listener.err" ||
+		fail "SIG$sig: listener error '$(cat "$WORK/listener.err")', want ECONNABORTED (netfsd(8))"
 	wait_exit "$pid" 10 || fail "SIG$sig: netfsd still running 10 s later"
 	expect_eq "$WAIT_STATUS" 0 "SIG$sig: netfsd exit status"
 	check_daemon_log || exit 1
@@ -52,4 +55,4 @@ wait_exit "$pid" 10 || fail "netfsd still running 10 s after its mount was unmou
 expect_eq "$WAIT_STATUS" 0 "netfsd exit status after umount"
 check_daemon_log || exit 1
 
-pass "SIGTERM/SIGINT with blocked reader and listener, and umount: prompt errors, clean exit"
+pass "SIGTERM/SIGINT/SIGHUP with blocked reader and listener, and umount: ECONNABORTED, clean exit"
