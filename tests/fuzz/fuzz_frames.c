@@ -6,7 +6,9 @@
  *   u8 op, u8 tick, u16 len (big endian), len bytes of an Ethernet frame (cut at the end)
  * op bits patch the frame before ns_input so the fuzzer reaches deep states:
  *   0x04 CONN  addresses (and TCP ports) of the established connection
- *   0x02 REL   TCP seq/ack are offsets from what the stack expects / has sent
+ *   0x02 REL   TCP seq is an offset from the next byte the stack expects, ack an offset
+ *              from the highest ACK fed so far (0: a duplicate ACK); ack 0xffffffff
+ *              acknowledges everything the stack has sent
  *   0x08 LEN   IPv4 total length = frame length - 14
  *   0x01 CSUM  repair the IPv4 and TCP/UDP/ICMP checksums (applied last)
  * then the clock moves by (tick & 15) << (tick >> 4) ms (0 .. ~8 min), and op bits ask the
@@ -52,6 +54,7 @@ static struct harness {
 	bool conn_seen;           /* it sent a segment on the connection's 4-tuple */
 	uint32_t stack_nxt;       /* highest sequence number it sent there */
 	uint32_t stack_ack;       /* the last ACK it sent there: the next byte it wants */
+	uint32_t peer_una;        /* the highest ACK fed to it there (its snd_una, roughly) */
 } h;
 
 static void bad_output(const char *why, const uint8_t *f, size_t len)
@@ -178,7 +181,8 @@ static void setup(void)
 	feed_peer_segment(PEER_ISN, 0, WIRE_SYN, 1460);
 	if (!h.conn_seen || h.stack_ack != PEER_ISN + 1)
 		setup_failed("no SYN-ACK for the crafted SYN");
-	feed_peer_segment(PEER_ISN + 1, h.stack_nxt, WIRE_ACK, 0);
+	h.peer_una = h.stack_nxt;
+	feed_peer_segment(PEER_ISN + 1, h.peer_una, WIRE_ACK, 0);
 	h.conn = tcp_accept(h.listener);
 	if (!h.conn)
 		setup_failed("the crafted handshake left nothing to accept");
@@ -230,8 +234,12 @@ static void patch(uint8_t *f, size_t len, uint8_t op)
 	}
 	if ((op & OP_REL) && tcp) {
 		uint8_t *t = ip + ihl;
+		uint32_t ack = wire_be32(t + 8);
+		ack = ack == 0xffffffff ? h.stack_nxt : h.peer_una + ack;
+		if ((int32_t)(ack - h.peer_una) > 0 && (int32_t)(ack - h.stack_nxt) <= 0)
+			h.peer_una = ack;
 		wire_put32(t + 4, h.stack_ack + wire_be32(t + 4));
-		wire_put32(t + 8, h.stack_nxt + wire_be32(t + 8));
+		wire_put32(t + 8, ack);
 	}
 	if ((op & OP_LEN) && len >= WIRE_ETH + 4 && len - WIRE_ETH <= 0xffff)
 		wire_put16(ip + 2, (uint16_t)(len - WIRE_ETH));

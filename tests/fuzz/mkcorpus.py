@@ -69,6 +69,7 @@ FIN, SYN, RST, PSH, ACK = 1, 2, 4, 8, 16
 MSS = b'\x02\x04\x05\xb4'
 ALL_OPTS = MSS + b'\x01\x03\x03\x07' + b'\x04\x02' + b'\x08\x0a' + b'\0' * 8 + b'\x00\x00'
 REL_SEG = REL | CONN | CSUM   # seq/ack as offsets on the established connection
+ALL = 0xffffffff              # with REL: acknowledge everything the stack sent
 
 
 def frames():
@@ -79,15 +80,15 @@ def frames():
         'syn-new': rec(RECV, 0x01, tcp(7000, 0, SYN, sport=40001, opts=MSS)),
         'syn-all-options': rec(RECV, 0, tcp(9000, 0, SYN, sport=40002, opts=ALL_OPTS)),
         'syn-closed-port': rec(0, 0, tcp(5000, 0, SYN, dport=81, opts=MSS)),
-        'syn-ack-unexpected': rec(REL_SEG, 0, tcp(0, 0, SYN | ACK, opts=MSS)),
-        'data': rec(REL_SEG | RECV, 0x01, tcp(0, 0, ACK | PSH, b'hello, stack\n')),
+        'syn-ack-unexpected': rec(REL_SEG, 0, tcp(0, ALL, SYN | ACK, opts=MSS)),
+        'data': rec(REL_SEG | RECV, 0x01, tcp(0, ALL, ACK | PSH, b'hello, stack\n')),
         'data-out-of-order': rec(REL_SEG, 0x02, tcp(100, 0, ACK, b'x' * 100)),
         'data-old': rec(REL_SEG, 0, tcp(-50 & 0xffffffff, 0, ACK, b'y' * 60)),
-        'fin': rec(REL_SEG | RECV, 0x10, tcp(0, 0, FIN | ACK)),
+        'fin': rec(REL_SEG | RECV, 0x10, tcp(0, ALL, FIN | ACK)),
         'rst': rec(REL_SEG, 0, tcp(0, 0, RST)),
         'rst-in-window': rec(REL_SEG, 0, tcp(5, 0, RST | ACK)),
-        'ack-future': rec(REL_SEG, 0, tcp(0, 1000, ACK)),
-        'zero-window': rec(REL_SEG | SEND, 0x31, tcp(0, 0, ACK, win=0)),
+        'ack-future': rec(REL_SEG, 0, tcp(0, 100000, ACK)),
+        'zero-window': rec(REL_SEG | SEND, 0x31, tcp(0, ALL, ACK, win=0)),
         'icmp-echo': rec(0, 0, icmp(8, 0, struct.pack('!HH', 1, 1) + b'ping')),
         'icmp-port-unreachable': rec(0, 0, icmp(3, 3, b'\0' * 4 + quoted)),
         'udp': rec(0, 0, udp(53, b'\x12\x34' + b'\0' * 10)),
@@ -97,20 +98,33 @@ def frames():
         'clock-only': rec(0, 0xff, b''),
         # A whole exchange: data both ways, acks, the peer's FIN, our close, time passing.
         'session': b''.join([
-            rec(REL_SEG | RECV | SEND, 0x01, tcp(0, 0, ACK | PSH, b'GET / HTTP/1.0\r\n\r\n')),
-            rec(REL_SEG, 0x01, tcp(0, 0, ACK)),
-            rec(REL_SEG | RECV, 0x11, tcp(0, 0, FIN | ACK)),
+            rec(REL_SEG | RECV | SEND, 0x01, tcp(0, ALL, ACK | PSH, b'GET / HTTP/1.0\r\n\r\n')),
+            rec(REL_SEG, 0x01, tcp(0, ALL, ACK)),
+            rec(REL_SEG | RECV, 0x11, tcp(0, ALL, FIN | ACK)),
             rec(CLOSE, 0x01, b''),
-            rec(REL_SEG, 0x01, tcp(0, 0, ACK)),
+            rec(REL_SEG, 0x01, tcp(0, ALL, ACK)),
             rec(0, 0xf8, b''),
+        ]),
+        # Several segments in flight, the first lost: dupacks, a partial ack, then all.
+        'fast-retransmit': b''.join([
+            rec(OPT, 0x06, b''),          # nodelay on: no Nagle hold-back
+            rec(SEND, 0x2a, b''),         # 4075 bytes
+            rec(SEND, 0x2a, b''),
+            rec(SEND, 0x2a, b''),
+            rec(REL_SEG, 0, tcp(0, 0, ACK)),
+            rec(REL_SEG, 0, tcp(0, 0, ACK)),
+            rec(REL_SEG, 0, tcp(0, 0, ACK)),
+            rec(REL_SEG, 0, tcp(0, 0, ACK)),
+            rec(REL_SEG, 0x01, tcp(0, 1460, ACK)),
+            rec(REL_SEG, 0x01, tcp(0, ALL, ACK)),
         ]),
         'loss-and-timers': b''.join([
             rec(SEND, 0x01, b''),
             rec(SEND, 0x41, b''),
-            rec(0, 0xa1, b''),
-            rec(REL_SEG, 0x01, tcp(0, (-100) & 0xffffffff, ACK)),
-            rec(REL_SEG, 0x01, tcp(0, (-100) & 0xffffffff, ACK)),
-            rec(REL_SEG, 0x01, tcp(0, (-100) & 0xffffffff, ACK)),
+            rec(0, 0xa1, b''),            # 1 s later: a retransmission timeout
+            rec(REL_SEG, 0x01, tcp(0, 100, ACK)),
+            rec(REL_SEG, 0x01, tcp(0, 0, ACK)),
+            rec(REL_SEG, 0x01, tcp(0, 0, ACK)),
             rec(OPT, 0x03, b''),
             rec(CLOSE, 0x02, b''),
         ]),
