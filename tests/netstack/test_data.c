@@ -355,6 +355,26 @@ static void window_right_edge_kept(void **state)
 	h_free(h);
 }
 
+/* A window with its top bit set is just a large window (no sign confusion). */
+static void window_msb_set(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 40000, &iss, NULL, &ev);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 1, F_ACK, 0x8001, NULL, 0);
+	assert_int_equal(tcp_send(s, pattern, 100000), 100000);
+	expect_seg(h, F_ACK, iss + 1, PISN + 1, 32769);        /* the whole window */
+	expect_none(h);
+	char st[256];
+	tcp_format_status(s, st, sizeof st);
+	assert_non_null(strstr(st, " swin 32769 "));
+	tcp_abort(s);
+	tcp_close(s);
+	h_free(h);
+}
+
 /* Readiness events: data in, send room back after an ACK. */
 static void events_for_data_and_room(void **state)
 {
@@ -400,6 +420,7 @@ int main(void)
 		cmocka_unit_test(reassembly_range_cap),
 		cmocka_unit_test(partly_outside_window),
 		cmocka_unit_test(window_right_edge_kept),
+		cmocka_unit_test(window_msb_set),
 		cmocka_unit_test(events_for_data_and_room),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
