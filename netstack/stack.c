@@ -94,7 +94,10 @@ struct ns_stack *ns_create(const struct ns_config *cfg, ns_output_fn out, void *
 	st->out_ctx = ctx;
 	st->now = now;
 	st->tx = malloc(ETH_HLEN + st->cfg.mtu);
-	if (!st->tx) {
+	st->port_users = calloc(65536, sizeof *st->port_users);
+	if (!st->tx || !st->port_users) {
+		free(st->tx);
+		free(st->port_users);
 		free(st);
 		return NULL;
 	}
@@ -115,6 +118,7 @@ void ns_destroy(struct ns_stack *st)
 	ns_pktq_clear(&st->loopq);
 	ns_pktq_clear(&st->arp.pending);
 	free(st->tx);
+	free(st->port_users);
 	free(st);
 }
 

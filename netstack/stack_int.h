@@ -66,6 +66,7 @@ struct ns_stack {
 	struct tcp_sock *hit;           /* last demultiplexed socket: bulk flows hit it */
 	struct tcp_sock *conns[NS_CONN_HASH];   /* by 4-tuple, once a socket has a peer */
 	struct tcp_sock *listeners[NS_LISTEN_HASH];     /* by local port */
+	uint32_t *port_users;           /* sockets per local port (65536 counters) */
 	size_t nsocks;
 	struct tcp_sock **theap;        /* sockets with a timer armed, min-heap on deadline */
 	size_t theap_n, theap_cap;

@@ -84,7 +84,7 @@ struct tcp_sock {
 	bool owned;                     /* a user holds it: from tcp_open/tcp_accept to tcp_close */
 	bool dead;                      /* on st->reap */
 	bool passive;                   /* created by a listener */
-	bool connected_once;            /* a connection was attempted: no second connect */
+	bool connected_once;            /* connect or listen happened: no second one */
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
 	int err;                        /* pending error for tcp_error(), negative errno */
@@ -156,6 +156,8 @@ struct tcp_sock *tcp_lookup(struct ns_stack *st, uint32_t laddr, uint16_t lport,
 			    uint32_t raddr, uint16_t rport);
 struct tcp_sock *tcp_lookup_listener(struct ns_stack *st, uint32_t laddr, uint16_t lport);
 int tcp_port_bind(struct tcp_sock *s, uint32_t addr, uint16_t port);
+/* The socket now uses local port port (bound, or a listener's child). */
+void tcp_port_take(struct tcp_sock *s, uint16_t port);
 int tcp_port_check_tuple(struct tcp_sock *s);
 /* The connection is over: CLOSED, timers off, freed once nobody holds it. */
 void tcp_done(struct tcp_sock *s);

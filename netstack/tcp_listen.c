@@ -61,7 +61,7 @@ void tcp_listen_input(struct tcp_sock *l, const struct ip_hdr_info *ip, const ui
 	c->passive = true;
 	c->parent = l;
 	c->laddr = ip->dst;
-	c->lport = l->lport;
+	tcp_port_take(c, l->lport);
 	c->raddr = ip->src;
 	c->rport = (uint16_t)(th[0] << 8 | th[1]);
 	tcp_hash_conn(c);

@@ -116,6 +116,7 @@ int tcp_listen(struct tcp_sock *s, int backlog)
 	if (!s->lport && (rc = tcp_port_bind(s, s->laddr, 0)) < 0)
 		return rc;
 	s->backlog = backlog;
+	s->connected_once = true;
 	tcp_set_state(s, TCP_LISTEN);
 	tcp_hash_listener(s);
 	return 0;

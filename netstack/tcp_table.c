@@ -72,9 +72,17 @@ void tcp_hash_listener(struct tcp_sock *s)
 		chain_insert(&s->st->listeners[s->lport % NS_LISTEN_HASH], s);
 }
 
+void tcp_port_take(struct tcp_sock *s, uint16_t port)
+{
+	s->lport = port;
+	s->st->port_users[port]++;
+}
+
 static void tcp_sock_unlink(struct tcp_sock *s)
 {
 	struct ns_stack *st = s->st;
+	if (s->lport)
+		st->port_users[s->lport]--;
 	if (s->hpprev) {
 		*s->hpprev = s->hnext;
 		if (s->hnext)
@@ -153,13 +161,6 @@ static bool tcp_holds_port(const struct tcp_sock *o, uint32_t addr, uint16_t por
 	return o->laddr == 0 || addr == 0 || o->laddr == addr;
 }
 
-static bool tcp_port_unused(const struct ns_stack *st, uint16_t port)
-{
-	for (const struct tcp_sock *o = st->socks; o; o = o->next)
-		if (!o->dead && o->lport == port)
-			return false;
-	return true;
-}
 
 int tcp_port_bind(struct tcp_sock *s, uint32_t addr, uint16_t port)
 {
@@ -172,27 +173,30 @@ int tcp_port_bind(struct tcp_sock *s, uint32_t addr, uint16_t port)
 		unsigned start = (unsigned)(ns_random(st) % range);
 		for (unsigned i = 0; i < range; i++) {
 			uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % range);
-			if (tcp_port_unused(st, p)) {
+			if (!st->port_users[p]) {
 				port = p;
 				break;
 			}
 		}
 		if (port == 0)
 			return -EADDRINUSE;
-	} else {
+	} else if (st->port_users[port]) {
 		for (const struct tcp_sock *o = st->socks; o; o = o->next)
 			if (o != s && tcp_holds_port(o, addr, port))
 				return -EADDRINUSE;
 	}
 	s->laddr = addr;
-	s->lport = port;
+	tcp_port_take(s, port);
 	return 0;
 }
 
 /* Before connecting: the 4-tuple must be unique.  A TIME_WAIT leftover gives way. */
 int tcp_port_check_tuple(struct tcp_sock *s)
 {
-	for (struct tcp_sock *o = s->st->socks; o; o = o->next) {
+	struct ns_stack *st = s->st;
+	size_t b = conn_bucket(st, s->laddr, s->lport, s->raddr, s->rport);
+
+	for (struct tcp_sock *o = st->conns[b]; o; o = o->hnext) {
 		if (o == s || o->dead || o->lport != s->lport || o->rport != s->rport ||
 		    o->laddr != s->laddr || o->raddr != s->raddr || o->state == TCP_LISTEN)
 			continue;

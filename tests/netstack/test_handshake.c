@@ -559,6 +559,13 @@ static void ports_and_addresses(void **state)
 	assert_int_equal(tcp_bind(b, H_ADDR, 80), -EADDRINUSE);
 	assert_int_equal(tcp_bind(b, 0x7f000001u, 80), -EADDRINUSE);
 	assert_int_equal(tcp_bind(b, 0x7f000005u, 81), 0);
+	/* a listener that was aborted cannot be reused for connect or listen */
+	struct tcp_sock *e = tcp_open(h->st, NULL, NULL);
+	assert_int_equal(tcp_listen(e, 1), 0);
+	tcp_abort(e);
+	assert_int_equal(tcp_connect(e, H_PEER, 80), -EISCONN);
+	assert_int_equal(tcp_listen(e, 1), -EISCONN);
+	tcp_close(e);
 	assert_int_equal(tcp_bind(c, 0, 0), 0);
 	uint16_t p;
 	tcp_local(c, NULL, &p);
