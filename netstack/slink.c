@@ -6,11 +6,14 @@
 #include "slink.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <slirp/libslirp.h>
@@ -355,12 +358,52 @@ void slink_poll(struct slink *l, struct pollfd *pfd, int n, bool error)
 	run_timers(l);
 }
 
+/* Is fd a listening IPv4 socket bound to addr:port (host order)? */
+static bool is_listener_on(int fd, uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	int listening = 0;
+	socklen_t llen = sizeof(listening);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &llen) < 0 || !listening)
+		return false;
+	if (getsockname(fd, (struct sockaddr *)&a, &alen) < 0 || a.sin_family != AF_INET)
+		return false;
+	return a.sin_port == htons(port) && a.sin_addr.s_addr == htonl(addr);
+}
+
+/* slirp 4.7 listens for a host forward with a backlog of 1 (tcp_listen in socket.c), so a
+ * burst of host clients overflows the kernel's accept queue: they then wait for SYN-ACK
+ * retransmissions (seconds) and are finally reset.  listen() again on the same socket
+ * raises the backlog; slirp does not tell us the fd, so find it by its address. */
+static void widen_backlog(const struct slink *l, uint16_t port)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		int fd = atoi(e->d_name);
+
+		if (e->d_name[0] == '.' || fd == dirfd(dir))
+			continue;
+		if (is_listener_on(fd, l->cfg.hostfwd_addr, port)) {
+			listen(fd, SOMAXCONN);
+			break;
+		}
+	}
+	closedir(dir);
+}
+
 int slink_hostfwd_add(struct slink *l, uint16_t host_port, uint16_t guest_port)
 {
 	errno = 0;
 	if (slirp_add_hostfwd(l->slirp, 0, in4(l->cfg.hostfwd_addr), host_port,
 			      in4(l->cfg.guest), guest_port) < 0)
 		return errno ? -errno : -EADDRINUSE;
+	widen_backlog(l, host_port);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -111,6 +112,47 @@ static void test_hostfwd_port_taken(void **state)
 	slink_free(l);
 }
 
+/* A burst of host clients must all get through the handshake even before slirp accepts
+ * any of them (slirp's own listen backlog of 1 would let 2 in and drop the other SYNs). */
+static void test_hostfwd_burst(void **state)
+{
+	enum { CLIENTS = 16 };
+	struct frames f = {0};
+	struct slink *l = slink_new(&base_cfg, to_guest, &f);
+	uint16_t port = free_port();
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct pollfd p[CLIENTS];
+	int connected = 0;
+	(void)state;
+
+	assert_non_null(l);
+	assert_int_equal(slink_hostfwd_add(l, port, 9000), 0);
+	for (int i = 0; i < CLIENTS; i++) {
+		p[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		p[i].events = POLLOUT;
+		assert_true(connect(p[i].fd, (struct sockaddr *)&a, sizeof(a)) == 0 ||
+			    errno == EINPROGRESS);
+	}
+	/* a dropped SYN is retried after 1 s: 500 ms tells the two cases apart */
+	for (int waited = 0; waited < 500 && connected < CLIENTS; waited += 10) {
+		connected = 0;
+		assert_true(poll(p, CLIENTS, 10) >= 0);
+		for (int i = 0; i < CLIENTS; i++) {
+			int err = -1;
+			socklen_t len = sizeof(err);
+
+			if ((p[i].revents & POLLOUT) &&
+			    getsockopt(p[i].fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+				connected++;
+		}
+	}
+	assert_int_equal(connected, CLIENTS);
+	for (int i = 0; i < CLIENTS; i++)
+		close(p[i].fd);
+	slink_free(l);
+}
+
 /* who-has 10.0.2.2 tell 10.0.2.15 -> slirp answers with its gateway MAC 52:55:0a:00:02:02. */
 static void test_arp(void **state)
 {
@@ -174,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_hostfwd),
 		cmocka_unit_test(test_hostfwd_port_taken),
+		cmocka_unit_test(test_hostfwd_burst),
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_fill_too_small),
 	};
