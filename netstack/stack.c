@@ -52,18 +52,13 @@ static void ns_pktq_clear(struct ns_pktq *q)
 		free(p);
 }
 
-/* splitmix64: small, good enough to pick ports; ISNs use a keyed hash (tcp_isn.c). */
+/* splitmix64: spreads the seed into independent keys. */
 static uint64_t splitmix(uint64_t *x)
 {
 	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
-}
-
-uint64_t ns_random(struct ns_stack *st)
-{
-	return splitmix(&st->rng);
 }
 
 struct ns_stack *ns_create(const struct ns_config *cfg, ns_output_fn out, void *ctx,
@@ -102,9 +97,9 @@ struct ns_stack *ns_create(const struct ns_config *cfg, ns_output_fn out, void *
 		return NULL;
 	}
 	uint64_t seed = cfg->seed;
-	st->rng = splitmix(&seed);
 	st->isn_key[0] = splitmix(&seed);
 	st->isn_key[1] = splitmix(&seed);
+	st->next_ephemeral = (uint32_t)splitmix(&seed);
 	st->arp.retry_at = NS_NEVER;
 	st->challenge_window = now;
 	return st;

@@ -59,7 +59,6 @@ struct ns_stack {
 	struct ns_pktq loopq;           /* IP packets to ourselves, drained by ns_leave() */
 	unsigned depth;                 /* nesting of public calls; work is flushed at depth 0 */
 	uint16_t ip_id;
-	uint64_t rng;
 	uint64_t isn_key[2];
 	struct tcp_sock *socks;         /* every socket the stack knows */
 	struct tcp_sock *reap;          /* sockets to free when the public call returns */
@@ -67,6 +66,7 @@ struct ns_stack {
 	struct tcp_sock *conns[NS_CONN_HASH];   /* by 4-tuple, once a socket has a peer */
 	struct tcp_sock *listeners[NS_LISTEN_HASH];     /* by local port */
 	uint32_t *port_users;           /* sockets per local port (65536 counters) */
+	uint32_t next_ephemeral;        /* RFC 6056 counter */
 	size_t nsocks;
 	struct tcp_sock **theap;        /* sockets with a timer armed, min-heap on deadline */
 	size_t theap_n, theap_cap;
@@ -80,8 +80,6 @@ struct ns_stack {
  * loopback queue (so local traffic never recurses) and frees sockets that died meanwhile. */
 void ns_enter(struct ns_stack *st);
 void ns_leave(struct ns_stack *st);
-
-uint64_t ns_random(struct ns_stack *st);
 
 static inline bool ns_is_loopback(uint32_t a)
 {

@@ -68,8 +68,9 @@ void tcp_drop(struct tcp_sock *s, int err)
 {
 	s->err = err;
 	s->term = err;
+	/* What arrived in order before the end stays readable, as on Linux: a server's
+	 * response followed by its reset must still reach the reader. */
 	tcp_buf_drop(&s->sndbuf, s->sndbuf.len);
-	tcp_buf_drop(&s->rcvbuf, s->rcvbuf.len);
 	tcp_reass_clear(&s->reass);
 	tcp_done(s);
 	tcp_notify(s);

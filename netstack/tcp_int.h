@@ -212,9 +212,10 @@ void tcp_cc_ack(struct tcp_sock *s, uint32_t acked);
 void tcp_cc_dupack(struct tcp_sock *s);
 void tcp_cc_timeout(struct tcp_sock *s);
 
-/* tcp_isn.c */
+/* tcp_isn.c: keyed hashes for ISNs (RFC 6528) and ephemeral port offsets (RFC 6056) */
 uint32_t tcp_isn(struct ns_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
 		 uint16_t rport);
+uint32_t tcp_port_offset(struct ns_stack *st, uint32_t laddr, uint32_t raddr, uint16_t rport);
 
 static inline uint32_t tcp_flight(const struct tcp_sock *s)
 {

@@ -1,7 +1,9 @@
-/* netstack/tcp_isn.c — initial sequence numbers per RFC 6528:
- * ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 us clock, F a keyed
- * hash.  F is SipHash-2-4 keyed from the stack's seed, so ISNs are unpredictable off-path yet
- * reproducible in tests that fix the seed and the clock. */
+/* netstack/tcp_isn.c — keyed hashes of connection identifiers.
+ *
+ * Initial sequence numbers per RFC 6528: ISN = M + F(localip, localport, remoteip,
+ * remoteport, secretkey), M a 4 us clock, F a keyed hash; and the per-destination offset of
+ * RFC 6056's ephemeral port selection.  F is SipHash-2-4 keyed from the stack's seed, so both
+ * are unpredictable off-path yet reproducible in tests that fix the seed and the clock. */
 #include "tcp_int.h"
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
@@ -53,4 +55,10 @@ uint32_t tcp_isn(struct ns_stack *st, uint32_t laddr, uint16_t lport, uint32_t r
 	uint32_t f = (uint32_t)siphash_2w(st->isn_key, m0, m1, 16);
 
 	return f + (uint32_t)(st->now * 250);   /* ms -> 4 us ticks */
+}
+
+uint32_t tcp_port_offset(struct ns_stack *st, uint32_t laddr, uint32_t raddr, uint16_t rport)
+{
+	/* A different message length than tcp_isn's keeps the two hashes unrelated. */
+	return (uint32_t)siphash_2w(st->isn_key, (uint64_t)laddr << 32 | raddr, rport, 10);
 }

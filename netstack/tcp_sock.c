@@ -71,14 +71,15 @@ int tcp_connect(struct tcp_sock *s, uint32_t addr, uint16_t port)
 		return -ENETUNREACH;
 	if (ns_is_loopback(s->laddr) && !ns_is_local(st, addr))
 		return -ENETUNREACH;
-	if (!s->lport && (rc = tcp_port_bind(s, s->laddr, 0)) < 0)
-		return rc;
 	uint32_t old_laddr = s->laddr;
 	if (!s->laddr)
 		s->laddr = tcp_pick_source(st, addr);
 	s->raddr = addr;
 	s->rport = port;
-	if ((rc = tcp_port_check_tuple(s)) < 0) {
+	/* An ephemeral port is picked for this destination (RFC 6056), so a fresh one can
+	 * never collide with an existing 4-tuple: only an explicit bind can fail below. */
+	if ((!s->lport && (rc = tcp_port_bind(s, s->laddr, 0)) < 0) ||
+	    (rc = tcp_port_check_tuple(s)) < 0) {
 		s->laddr = old_laddr;
 		s->raddr = 0;
 		s->rport = 0;

@@ -175,6 +175,28 @@ static void rst_in_established(void **state)
 	h_free(h);
 }
 
+/* Data that arrived before a reset is still read; then the reset is reported. */
+static void data_then_rst(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1460, &iss, NULL, &ev);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 1, F_ACK | F_PSH, 65535, "reply", 5);
+	h_send(h, RPORT, LPORT, PISN + 6, 0, F_RST, 0, NULL, 0);
+	assert_int_equal(tcp_state(s), TCP_CLOSED);
+	assert_true(tcp_poll(s) & TCP_EV_IN);
+	char buf[16];
+	assert_int_equal(tcp_recv(s, buf, sizeof buf, 0), 5);
+	assert_memory_equal(buf, "reply", 5);
+	assert_int_equal(tcp_recv(s, buf, sizeof buf, 0), -ECONNRESET);
+	h_drain(h);
+	tcp_close(s);
+	expect_none(h);
+	h_free(h);
+}
+
 /* RFC 5961: an in-window RST that is not exactly rcv_nxt draws a challenge ACK. */
 static void rst_bad_seq_challenge(void **state)
 {
@@ -428,6 +450,7 @@ int main(void)
 		cmocka_unit_test(fin_ack_combined),
 		cmocka_unit_test(fin_after_queued_data),
 		cmocka_unit_test(rst_in_established),
+		cmocka_unit_test(data_then_rst),
 		cmocka_unit_test(rst_bad_seq_challenge),
 		cmocka_unit_test(bad_ack_challenged),
 		cmocka_unit_test(challenge_ack_rate_limit),

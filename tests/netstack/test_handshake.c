@@ -580,6 +580,28 @@ static void ports_and_addresses(void **state)
 	h_free(h);
 }
 
+/* Ephemeral ports for one destination come one after another (RFC 6056 algorithm 3), so
+ * a port returns only after the whole range was used: the peer's TIME_WAIT for the old
+ * 4-tuple is long over by then. */
+static void ephemeral_ports_in_sequence(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	uint16_t prev = 0;
+	for (int i = 0; i < 50; i++) {
+		struct tcp_sock *s = tcp_open(h->st, NULL, NULL);
+		assert_int_equal(tcp_connect(s, H_PEER, 8080), 0);
+		uint16_t p;
+		tcp_local(s, NULL, &p);
+		if (i)
+			assert_int_equal(p, prev == 60999 ? 32768 : prev + 1);
+		prev = p;
+		tcp_close(s);           /* SYN_SENT: gone at once, port free again */
+	}
+	h_drain(h);
+	h_free(h);
+}
+
 /* A listener may bind a port that only TIME_WAIT leftovers use. */
 static void rebind_over_time_wait(void **state)
 {
@@ -625,6 +647,7 @@ int main(void)
 		cmocka_unit_test(simultaneous_open),
 		cmocka_unit_test(connect_icmp_unreachable),
 		cmocka_unit_test(ports_and_addresses),
+		cmocka_unit_test(ephemeral_ports_in_sequence),
 		cmocka_unit_test(rebind_over_time_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
