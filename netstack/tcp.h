@@ -83,8 +83,9 @@ size_t tcp_send_space(const struct tcp_sock *s);
 
 #define TCP_RECV_PEEK 0x1
 /* Copy up to len received bytes.  Returns > 0, 0 at EOF (every time, after the peer's FIN),
- * -EAGAIN when nothing is buffered yet, -ECONNRESET after a reset, -ENOTCONN if never
- * connected.  Reading opens the receive window (a window update goes out when it matters). */
+ * -EAGAIN when nothing is buffered yet, -ECONNRESET after a reset (once the data that
+ * arrived before it has been read, as on Linux), -ENOTCONN if never connected.  Reading
+ * opens the receive window (a window update goes out when it matters). */
 ssize_t tcp_recv(struct tcp_sock *s, void *buf, size_t len, int flags);
 size_t tcp_recv_available(const struct tcp_sock *s);
 
