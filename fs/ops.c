@@ -168,9 +168,12 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			dir_add(&b, tree_file_name((enum net_file)k), tree_conv_ino(n, (enum net_file)k),
 				S_IFREG);
 	} else {
+		/* a file, or a conversation directory that is gone */
+		bool is_file = ino == INO_CLONE || ino == INO_STATS ||
+			       (tree_is_conv_ino(ino) && tree_ino_file(ino) != NF_DIR);
+
 		free(b.buf);
-		return (void)fuse_reply_err(req, ino == INO_CLONE || ino == INO_STATS ||
-						   tree_is_conv_ino(ino) ? ENOTDIR : ENOENT);
+		return (void)fuse_reply_err(req, is_file ? ENOTDIR : ENOENT);
 	}
 	fuse_reply_buf(req, b.buf, b.len);
 	free(b.buf);
