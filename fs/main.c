@@ -97,13 +97,12 @@ static int mount_tree(struct netfsd *d, struct fuse_args *args)
 
 static void stop(struct netfsd *d)
 {
+	/* Blocked callers get an error now, before unmounting, rather than whatever an
+	 * aborted connection gives them. */
+	conv_table_fini(&d->convs, ECONNABORTED);
 	if (d->se) {
-		/* Blocked callers get an error now rather than whatever unmounting gives them. */
-		conv_table_fini(&d->convs, ECONNABORTED);
 		fuse_session_unmount(d->se);
 		fuse_session_destroy(d->se);
-	} else {
-		conv_table_fini(&d->convs, ECONNABORTED);
 	}
 	if (d->st)
 		ns_destroy(d->st);
