@@ -1,14 +1,16 @@
 #!/bin/bash
 # Connection churn: 3000 dial/close cycles in a row to one host server (the server closes
-# first, as HTTP/1.0 servers do), then 3000 the other way round; every connect must
-# succeed and nothing may be left behind.  A failure names the local port and when that
+# first, as HTTP/1.0 servers do), then 3000 the other way round, then 4000 host clients
+# accepted on one announced port; every connect and exchange must succeed and nothing may
+# be left behind.  A failure names the local port and when that
 # port was last used: a port reused while slirp still holds the old connection in
 # TIME_WAIT is refused by slirp unless the stack avoids such reuse (as Linux does).
 . "$(dirname "$0")/lib.sh"
 
 netfs_start
 free_port port
-timeout 240 "$PY" - "$NET" "$port" <<'PY' || fail "connection churn (see above)"
+problems=""
+timeout 240 "$PY" - "$NET" "$port" <<'PY' || problems+="dial churn failed; "
 import os, socket, sys, time
 net, port = sys.argv[1], int(sys.argv[2])
 ls = socket.socket()
@@ -44,4 +46,41 @@ if failures:
     sys.exit("%d of 6000 connects failed" % len(failures))
 PY
 wait_no_conversations 10
-pass "6000 dial/close cycles to one host server, none refused"
+
+# The other direction: 2000 + 2000 host clients, each accepted, one exchange, closed.
+free_port port
+timeout 240 "$PY" - "$NET" "$port" <<'PY' || problems+="accept churn failed; "
+import os, socket, sys
+net, port = sys.argv[1], int(sys.argv[2])
+a = os.open(net + "/tcp/clone", os.O_RDWR)
+an = os.pread(a, 32, 0).decode()
+os.write(a, b"announce %d" % port)
+failures = []
+for order in ("host closes first", "namespace closes first"):
+    for i in range(2000):
+        try:
+            c = socket.create_connection(("127.0.0.1", port), timeout=10)
+            c.settimeout(10)
+            c.sendall(b"hi")
+            m = os.open("%s/tcp/%s/listen" % (net, an), os.O_RDWR)
+            d = os.open("%s/tcp/%s/data" % (net, os.pread(m, 32, 0).decode()), os.O_RDWR)
+            got = os.read(d, 2)
+            os.write(d, b"yo")
+            reply = c.recv(2)
+            if (got, reply) != (b"hi", b"yo"):
+                failures.append("%s, cycle %d: got %r, reply %r" % (order, i, got, reply))
+            if order == "host closes first":
+                c.close()
+            os.close(d)
+            os.close(m)
+            c.close()
+        except OSError as e:
+            failures.append("%s, cycle %d: %s" % (order, i, e))
+os.close(a)
+if failures:
+    print("\n".join(failures[:10]))
+    sys.exit("%d of 4000 accepted calls failed" % len(failures))
+PY
+wait_no_conversations 10
+[ -z "$problems" ] || fail "$problems(see above)"
+pass "6000 dial/close cycles to one host server and 4000 accepted calls, none failed"
