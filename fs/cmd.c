@@ -94,11 +94,41 @@ static int add_forward(struct conv *c, bool want, uint16_t p)
 	return r;
 }
 
+/* Host forwards deliver to the namespace address, so only a listener on that address (or
+ * on any) is reachable through one.  ip: the listener's local address, 0 = any. */
+static bool forwardable(const struct conv *c, uint32_t ip)
+{
+	return c->tab->link && (ip == 0 || ip == c->tab->our_addr);
+}
+
+/* The local address a command asks for (0 = any). */
+static uint32_t cmd_ip(const struct ctl_addr *a)
+{
+	return a->any_ip ? 0 : a->ip;
+}
+
+/* Bind port 0 of a forwardable address: an ephemeral port free in the namespace and on the
+ * host too, so that a later announce (listen(2) after bind(2) to port 0) can forward it. */
+static int bind_ephemeral(struct conv *c, uint32_t ip)
+{
+	for (int i = 0; i < EPHEMERAL_TRIES; i++) {
+		uint16_t p = conv_random_port(c->tab);
+
+		if (slink_hostfwd_probe(c->tab->link, p) < 0)
+			continue;
+		int r = tcp_bind(c->sock, ip, p);
+
+		if (r != -EADDRINUSE)
+			return r;
+	}
+	return -EADDRINUSE;
+}
+
 /* Bind the local port and set up its host forward; port 0: try ephemeral candidates until
  * both the namespace and the host have it free. */
 static int announce_bind(struct conv *c, const struct ctl_addr *a, bool want_fwd)
 {
-	uint32_t ip = a->any_ip ? 0 : a->ip;
+	uint32_t ip = cmd_ip(a);
 	int r;
 
 	if (c->bound) {
@@ -137,13 +167,14 @@ static int announce_bind(struct conv *c, const struct ctl_addr *a, bool want_fwd
 
 static void do_announce(struct conv *c, fuse_req_t req, const struct ctl_cmd *cmd, size_t count)
 {
-	/* Reachable from the host only when it listens on the namespace address (or any). */
-	bool want_fwd = c->tab->link && (cmd->addr.any_ip || cmd->addr.ip == c->tab->our_addr);
+	uint32_t ip = cmd_ip(&cmd->addr);
 	int r;
 
 	if (c->used)
 		return ctl_fail(c, req, EISCONN, NULL);
-	r = announce_bind(c, &cmd->addr, want_fwd);
+	if (c->bound)
+		tcp_local(c->sock, &ip, &(uint16_t){0});  /* bind decided the address */
+	r = announce_bind(c, &cmd->addr, forwardable(c, ip));
 	if (r == -EINVAL && c->bound)
 		return ctl_fail(c, req, EINVAL, "address already bound");
 	if (r < 0)
@@ -160,11 +191,15 @@ static void do_announce(struct conv *c, fuse_req_t req, const struct ctl_cmd *cm
 
 static void do_bind(struct conv *c, fuse_req_t req, const struct ctl_cmd *cmd, size_t count)
 {
+	uint32_t ip = cmd_ip(&cmd->addr);
 	int r;
 
 	if (c->used || c->bound)
 		return ctl_fail(c, req, EINVAL, "address already bound");
-	r = tcp_bind(c->sock, cmd->addr.any_ip ? 0 : cmd->addr.ip, cmd->addr.port);
+	if (cmd->addr.port == 0 && forwardable(c, ip))
+		r = bind_ephemeral(c, ip);
+	else
+		r = tcp_bind(c->sock, ip, cmd->addr.port);
 	if (r < 0)
 		return ctl_fail(c, req, -r, NULL);
 	c->bound = true;

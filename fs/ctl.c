@@ -131,7 +131,7 @@ int ctl_parse_laddr(const char *s, size_t len, struct ctl_addr *a)
 		if (!(iplen == 1 && s[0] == '*')) {
 			if (parse_ip(s, iplen, &a->ip) < 0)
 				return -EINVAL;
-			a->any_ip = false;
+			a->any_ip = a->ip == 0;  /* 0.0.0.0 is INADDR_ANY, as for bind(2) */
 		}
 		pp = bang + 1;
 	}

@@ -7,7 +7,8 @@
  * Grammar (words are separated by blanks: space, tab, CR, LF; one trailing newline is
  * part of "blanks"):
  *   connect RADDR [LPORT]      RADDR  = a.b.c.d!port[!suffix...]   port 1..65535
- *   announce LADDR             LADDR  = [a.b.c.d!]port | *!port     port 0..65535 (0 = pick one)
+ *   announce LADDR             LADDR  = [a.b.c.d!]port | *!port     port 0..65535 (0 = pick one);
+ *                                       0.0.0.0!port means the same as *!port
  *   bind LADDR                 LPORT  = port 0..65535
  *   hangup | close | clearerr
  *   shutdown rd|wr|rdwr
@@ -46,7 +47,7 @@ enum ctl_verb {
 	CTL_CLEARERR,
 };
 
-/* An address from a command, host byte order.  any_ip: no ip given, or "*". */
+/* An address from a command, host byte order.  any_ip: no ip given, "*" or 0.0.0.0. */
 struct ctl_addr {
 	uint32_t ip;
 	uint16_t port;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <slirp/libslirp.h>
 
@@ -412,6 +413,26 @@ int slink_hostfwd_remove(struct slink *l, uint16_t host_port)
 	if (slirp_remove_hostfwd(l->slirp, 0, in4(l->cfg.hostfwd_addr), host_port) < 0)
 		return -ENOENT;
 	return 0;
+}
+
+int slink_hostfwd_probe(struct slink *l, uint16_t host_port)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_port = htons(host_port),
+		.sin_addr = in4(l->cfg.hostfwd_addr),
+	};
+	int one = 1, r = 0;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	/* as slirp's own listener does, so a port in TIME_WAIT counts as free */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
 }
 
 const char *slink_version(void)

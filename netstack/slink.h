@@ -51,6 +51,9 @@ void slink_poll(struct slink *l, struct pollfd *pfd, int n, bool error);
  * (-EADDRINUSE when the host port is taken). */
 int slink_hostfwd_add(struct slink *l, uint16_t host_port, uint16_t guest_port);
 int slink_hostfwd_remove(struct slink *l, uint16_t host_port);
+/* Is host_port free at hostfwd_addr right now (a later slink_hostfwd_add would get it,
+ * barring a race)?  0 or -errno (-EADDRINUSE).  Adds nothing. */
+int slink_hostfwd_probe(struct slink *l, uint16_t host_port);
 
 /* libslirp version string, for --version. */
 const char *slink_version(void);

@@ -101,6 +101,14 @@ static void test_announce_bind(void **state)
 	assert_int_equal(c.addr.ip, IP(127, 0, 0, 1));
 	assert_int_equal(c.addr.port, 7);
 
+	/* 0.0.0.0 is INADDR_ANY: the same as "*" (a host forward is made for it) */
+	assert_int_equal(parse("announce 0.0.0.0!9001", &c, &err), 0);
+	assert_true(c.addr.any_ip);
+	assert_int_equal(c.addr.ip, 0);
+	assert_int_equal(c.addr.port, 9001);
+	assert_int_equal(parse("bind 0.0.0.0!0", &c, &err), 0);
+	assert_true(c.addr.any_ip);
+
 	assert_int_equal(parse("bind 10.0.2.15!0", &c, &err), 0);
 	assert_int_equal(c.verb, CTL_BIND);
 	assert_int_equal(c.addr.ip, IP(10, 0, 2, 15));

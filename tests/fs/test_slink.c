@@ -107,8 +107,27 @@ static void test_hostfwd_port_taken(void **state)
 	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(listen(s, 1), 0);
 	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &al), 0);
+	assert_int_equal(slink_hostfwd_probe(l, ntohs(a.sin_port)), -EADDRINUSE);
 	assert_int_equal(slink_hostfwd_add(l, ntohs(a.sin_port), 80), -EADDRINUSE);
 	close(s);
+	slink_free(l);
+}
+
+/* The probe says whether a forward would get the port, and takes nothing itself. */
+static void test_hostfwd_probe(void **state)
+{
+	struct frames f = {0};
+	struct slink *l = slink_new(&base_cfg, to_guest, &f);
+	uint16_t port = free_port();
+	(void)state;
+
+	assert_non_null(l);
+	assert_int_equal(slink_hostfwd_probe(l, port), 0);
+	assert_int_equal(slink_hostfwd_probe(l, port), 0);
+	assert_int_equal(slink_hostfwd_add(l, port, 9000), 0);
+	assert_int_equal(slink_hostfwd_probe(l, port), -EADDRINUSE);
+	assert_int_equal(slink_hostfwd_remove(l, port), 0);
+	assert_int_equal(slink_hostfwd_probe(l, port), 0);
 	slink_free(l);
 }
 
@@ -216,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_hostfwd),
 		cmocka_unit_test(test_hostfwd_port_taken),
+		cmocka_unit_test(test_hostfwd_probe),
 		cmocka_unit_test(test_hostfwd_burst),
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_fill_too_small),
