@@ -229,6 +229,55 @@ def test_unread_data_resets():
     os.close(c)
 
 
+def test_close_delivers_queued_data():
+    """The last close sends what is still queued, then FIN (the peer reads only afterwards)."""
+    fd, n, peer = dial(PORTS[4])
+    d = os.open(path(n, "data"), os.O_RDWR | os.O_NONBLOCK)
+    queued = bytearray()
+    block = os.urandom(1 << 16)
+    while len(queued) < (64 << 20):
+        try:
+            w = os.write(d, block)
+        except BlockingIOError:
+            break
+        queued += block[:w]
+    check(len(queued) > 0, "a peer that does not read still lets %d bytes be queued" % len(queued))
+    os.close(d)
+    os.close(fd)
+    got = bytearray()
+    peer.settimeout(20)
+    try:
+        while True:
+            b = peer.recv(1 << 20)
+            if not b:
+                break
+            got += b
+    except OSError as e:
+        check(False, "peer reading after our close: %s after %d bytes" % (e, len(got)))
+    check(got == queued, "queued data delivered after the last close: %d of %d bytes, then EOF"
+          % (len(got), len(queued)))
+    peer.close()
+
+
+def test_lifetime():
+    """ctl, data, err keep a conversation; local, remote, status do not."""
+    fd, n = clone()
+    st = os.open(path(n, "status"), os.O_RDONLY)
+    os.close(fd)
+    check(wait_until(lambda: not os.path.exists("%s/tcp/%s" % (NET, n))),
+          "an open status file does not keep conversation %s" % n)
+    os.close(st)
+    for keeper in ("err", "data"):
+        fd, n = clone()
+        k = os.open(path(n, keeper), os.O_RDONLY)
+        os.close(fd)
+        time.sleep(0.2)     # give a wrong release the time to happen (nothing to wait for)
+        check(os.path.isdir("%s/tcp/%s" % (NET, n)), "an open %s keeps conversation %s" % (keeper, n))
+        os.close(k)
+        check(wait_until(lambda: not os.path.exists("%s/tcp/%s" % (NET, n))),
+              "conversation %s gone once its %s is closed" % (n, keeper))
+
+
 # --- data file -------------------------------------------------------------------------------
 def test_data_file():
     fd, n, peer = dial(PORTS[0])
@@ -345,7 +394,7 @@ def test_tree():
 
 
 for t in (test_in_use, test_peer_fin, test_peer_reset, test_hangup, test_close_and_shutdown,
-          test_unread_data_resets, test_data_file, test_nonblocking_connect, test_listen_poll,
+          test_unread_data_resets, test_close_delivers_queued_data, test_lifetime, test_data_file, test_nonblocking_connect, test_listen_poll,
           test_tree):
     try:
         t()

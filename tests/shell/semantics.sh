@@ -2,7 +2,8 @@
 # File semantics that need exact errnos, poll or a misbehaving host peer (semantics.py):
 # EISCONN/EADDRINUSE, the peer's FIN and RST, hangup/close/shutdown, unread data at close,
 # O_NONBLOCK and poll on data and on announced conversations, non-blocking connect, peek,
-# number reuse, ENOENT/EACCES, 200 conversations at once.
+# queued data delivered after the last close, what keeps a conversation alive, number reuse,
+# ENOENT/EACCES, 200 conversations at once.
 . "$(dirname "$0")/lib.sh"
 
 netfs_start
