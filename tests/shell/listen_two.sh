@@ -1,7 +1,7 @@
 #!/bin/bash
 # Two processes blocked in open(listen) on one announced conversation; two host clients
-# connect; each waiter gets exactly one call, with distinct conversation numbers, and the
-# data of each call reaches the right conversation.
+# connect one after the other; each waiter gets exactly one call, first come first served,
+# with distinct conversation numbers, and the data of each call reaches the right one.
 . "$(dirname "$0")/lib.sh"
 need socat
 
@@ -22,10 +22,10 @@ waiter() {    # waiter NAME: accept one call, record its number and the first 2 
 waiter a &
 wa=$!
 track $wa
+wait_blocked $wa        # a waits first, so it is owed the first call
 waiter b &
 wb=$!
 track $wb
-wait_blocked $wa
 wait_blocked $wb
 
 printf c1 | socat -u STDIN "TCP:127.0.0.1:$port" &
@@ -41,7 +41,8 @@ expect_match "$ma" '^[0-9]+$' "waiter a"
 expect_match "$mb" '^[0-9]+$' "waiter b"
 [ "$ma" != "$mb" ] || fail "both waiters got conversation $ma"
 [ "$ma" != "$n" ] && [ "$mb" != "$n" ] || fail "a waiter got the announcer's number"
-expect_eq "$(cat "$WORK/got-a" "$WORK/got-b" | fold -w2 | sort | tr -d '\n')" "c1c2" "data of the two calls"
+expect_eq "$(cat "$WORK/got-a")" "c1" "the first call goes to the first waiter (FIFO)"
+expect_eq "$(cat "$WORK/got-b")" "c2" "the second call goes to the second waiter"
 [ -d "$NET/tcp/$ma" ] && [ -d "$NET/tcp/$mb" ] || fail "accepted conversations not listed"
 
 touch "$WORK/release"
