@@ -129,9 +129,18 @@ alive() { kill -0 "$1" 2>/dev/null; }
 # Process state letter (R S D Z ...), empty if gone.
 proc_state() { awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null; }
 
-# wait_blocked PID: until PID sleeps inside a FUSE request (open/read parked by the daemon).
+in_fuse_request() { grep -qE 'fuse|request_wait' "/proc/$1/wchan" 2>/dev/null; }
+
+# parked PID: PID was seen waiting in a FUSE request three times 20 ms apart.  Requests the
+# daemon answers at once (the LOOKUPs before an open) take microseconds, so this is a call
+# the daemon parked.
+parked() {
+	in_fuse_request "$1" && sleep 0.02 && in_fuse_request "$1" && sleep 0.02 && in_fuse_request "$1"
+}
+
+# wait_blocked PID [TIMEOUT]: until PID's open/read/write is parked by the daemon.
 wait_blocked() {
-	wait_for "grep -qE 'fuse|request_wait' /proc/$1/wchan 2>/dev/null" "${2:-10}" ||
+	wait_for "parked $1" "${2:-10}" ||
 		fail "process $1 never blocked in a FUSE request (wchan: $(cat /proc/$1/wchan 2>/dev/null))"
 }
 
