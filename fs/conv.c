@@ -34,6 +34,7 @@ void conv_table_init(struct conv_table *t, struct ns_stack *st, struct slink *li
 	t->st = st;
 	t->link = link;
 	t->our_addr = our_addr;
+	t->max = CONV_MAX;
 	t->rand = seed ? seed : 0x9e3779b97f4a7c15ull;
 }
 
@@ -62,13 +63,35 @@ void conv_setup(struct conv *c, uid_t uid, gid_t gid, struct tcp_sock *s)
 	tcp_set_user(s, on_tcp_event, c);
 }
 
-/* The lowest free conversation structure, or NULL if all CONV_MAX are live. */
+/* Room for one more number in t->v; doubling keeps clone O(1) amortised. */
+static bool table_grow(struct conv_table *t)
+{
+	unsigned cap = t->cap ? t->cap * 2 : 64;
+	struct conv **v;
+
+	if (cap > t->max)
+		cap = t->max;
+	v = realloc(t->v, sizeof(*v) * cap);
+	if (!v)
+		return false;
+	t->v = v;
+	t->cap = cap;
+	return true;
+}
+
+/* The lowest free conversation structure, or NULL if all t->max are live.  Numbers below
+ * free_hint are all live, so a table full of long-lived conversations is not rescanned on
+ * every clone. */
 struct conv *conv_free_slot(struct conv_table *t)
 {
-	for (unsigned i = 0; i < t->nv; i++)
-		if (!t->v[i]->live)
+	for (unsigned i = t->free_hint; i < t->nv; i++) {
+		if (!t->v[i]->live) {
+			t->free_hint = i;
 			return t->v[i];
-	if (t->nv == CONV_MAX)
+		}
+	}
+	t->free_hint = t->nv;
+	if (t->nv == t->max || (t->nv == t->cap && !table_grow(t)))
 		return NULL;
 	struct conv *c = calloc(1, sizeof(*c));
 
@@ -142,6 +165,8 @@ void conv_unref(struct conv *c)
 	 * file, and the kernel releases a file only after its requests are answered). */
 	conv_release_socket(c);
 	c->live = false;
+	if (c->n < c->tab->free_hint)
+		c->tab->free_hint = c->n;
 }
 
 /* ---- open files ---------------------------------------------------------------------- */
@@ -407,6 +432,8 @@ void conv_table_fini(struct conv_table *t, int err)
 			tcp_close(t->v[i]->sock);
 		free(t->v[i]);
 	}
-	t->nv = 0;
+	free(t->v);
+	t->v = NULL;
+	t->nv = t->cap = t->free_hint = 0;
 	t->dirty = NULL;
 }

@@ -21,7 +21,10 @@
 #include "tcp.h"
 #include "tree.h"
 
-#define CONV_MAX 4096       /* conversation numbers 0..CONV_MAX-1 */
+/* Conversation numbers are 0..CONV_MAX-1.  The table grows as numbers are used; the bound
+ * only stops a runaway client from eating the daemon (each connected conversation also
+ * holds one host socket of slirp's, so RLIMIT_NOFILE usually binds first). */
+#define CONV_MAX 65536
 #define CONV_DEFAULT_BACKLOG 128
 #define CONV_ERR_MAX 96
 
@@ -58,8 +61,10 @@ struct conv_table {
 	struct ns_stack *st;
 	struct slink *link;        /* NULL: announced ports are not forwarded from the host */
 	uint32_t our_addr;         /* the namespace address (host forwards deliver there) */
-	struct conv *v[CONV_MAX];  /* allocated on first use, reused, freed at the end */
-	unsigned nv;
+	struct conv **v;           /* v[n]: allocated on first use, reused, freed at the end */
+	unsigned nv, cap;          /* numbers used so far; room in v */
+	unsigned max;              /* CONV_MAX (tests lower it) */
+	unsigned free_hint;        /* no free number below this one */
 	struct conv *dirty;        /* conversations with something to look at */
 	struct handle *handles;
 	uint64_t rand;             /* xorshift state for ephemeral port candidates */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -34,6 +35,19 @@ static uint64_t random_seed(void)
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint64_t)loop_now_ms() * 6364136223846793005ull ^ (uint64_t)getpid();
 	return seed;
+}
+
+/* Every connected conversation holds one host socket of slirp's, and the usual soft limit
+ * (1024) would cap the tree far below its 65536 conversations.  The loop uses ppoll, not
+ * select, so descriptors above FD_SETSIZE are fine. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 /* The stack and its wire; created before mounting so a failure leaves nothing mounted. */
@@ -137,6 +151,7 @@ int main(int argc, char **argv)
 	d.uid = getuid();
 	d.gid = getgid();
 	fuse_opt_add_arg(&args, "-ofsname=netfs,subtype=netfs");
+	raise_fd_limit();
 	if (start_network(&d) < 0)
 		goto stop;
 	r = mount_tree(&d, &args);
