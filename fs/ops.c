@@ -22,11 +22,23 @@ static struct handle *handle_of(const struct fuse_file_info *fi)
 	return (struct handle *)(uintptr_t)fi->fh;
 }
 
+/* root, /tcp, clone and stats never change, so the kernel may keep their entries and
+ * attributes for a day: that saves it a LOOKUP of tcp and one of clone on every dial.
+ * Conversation directories and files stay at 0: they come and go behind the kernel's back,
+ * and invalidating them from the loop thread can deadlock (fuse_lowlevel_notify_inval_entry
+ * waits for the directory lock a queued LOOKUP holds). */
+#define STATIC_TIMEOUT_S 86400.0
+
+static bool is_static(fuse_ino_t ino)
+{
+	return ino == INO_ROOT || ino == INO_TCP || ino == INO_CLONE || ino == INO_STATS;
+}
+
 /* Attributes and generation of a node; -ENOENT if it does not exist (any more). */
 static int node_attr(struct netfsd *d, fuse_ino_t ino, struct stat *st, unsigned *gen)
 {
 	*gen = 1;
-	if (ino == INO_ROOT || ino == INO_TCP || ino == INO_CLONE || ino == INO_STATS) {
+	if (is_static(ino)) {
 		tree_stat(ino, d->uid, d->gid, st);
 		return 0;
 	}
@@ -73,9 +85,10 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	memset(&e, 0, sizeof(e));
 	if (!ino || node_attr(d, ino, &e.attr, &gen) < 0)
 		return (void)fuse_reply_err(req, ENOENT);
-	/* Timeouts 0: conversation directories come and go behind the kernel's back. */
 	e.ino = ino;
 	e.generation = gen;
+	if (is_static(ino))
+		e.entry_timeout = e.attr_timeout = STATIC_TIMEOUT_S;
 	fuse_reply_entry(req, &e);
 }
 
@@ -91,7 +104,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	(void)fi;
 	if (node_attr(d, ino, &st, &gen) < 0)
 		return (void)fuse_reply_err(req, ENOENT);
-	fuse_reply_attr(req, &st, 0);
+	fuse_reply_attr(req, &st, is_static(ino) ? STATIC_TIMEOUT_S : 0);
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
