@@ -468,7 +468,7 @@ static void tcp_sync_input(struct tcp_sock *s, const struct tcp_seg *in)
 			/* Old duplicate (or keepalive/window probe): ACK at once, unlimited. */
 			if (s->state == TCP_TIME_WAIT && (seg->flags & TCP_FIN))
 				tcp_timer_set(s, TT_WAIT, tcp_time_wait_ms(s));
-			tcp_emit(s, s->snd_nxt, TCP_ACK, 0, 0);
+			tcp_emit(s, s->snd_max, TCP_ACK, 0, 0);
 		} else {
 			tcp_send_challenge_ack(s);
 		}

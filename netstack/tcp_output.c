@@ -71,14 +71,16 @@ uint32_t tcp_rcv_window(const struct tcp_sock *s)
 	if (unit > s->rcv_mss)
 		unit = s->rcv_mss;
 	/* Never move the right edge back; move it forward only by a worthwhile amount
-	 * (receiver-side silly window avoidance, RFC 1122 4.2.3.3).  While a hole is open,
-	 * hold it still: our duplicate ACKs must carry identical windows or the sender (BSD
-	 * slirp included) counts them as window updates and falls back to its timeout. */
-	if (win <= adv || win - adv < unit || s->reass.n)
+	 * (receiver-side silly window avoidance, RFC 1122 4.2.3.3). */
+	if (win <= adv || win - adv < unit)
 		return adv;
 	return win;
 }
 
+/* Pure ACKs and RSTs are sent with seq = snd_max, not snd_nxt: after a timeout snd_nxt goes
+ * back to snd_una, below what the peer may already have; a segment that old is unacceptable
+ * there and only draws another ACK, and two stacks doing it at once would ping-pong ACKs
+ * forever (BSD does the same for that reason). */
 void tcp_emit(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len)
 {
 	struct ns_stack *st = s->st;
@@ -138,7 +140,7 @@ void tcp_reply_rst(struct ns_stack *st, const struct ip_hdr_info *ip, const uint
 
 void tcp_send_rst(struct tcp_sock *s)
 {
-	tcp_emit(s, s->snd_nxt, TCP_RST | TCP_ACK, 0, 0);
+	tcp_emit(s, s->snd_max, TCP_RST | TCP_ACK, 0, 0);
 }
 
 void tcp_send_challenge_ack(struct tcp_sock *s)
@@ -155,14 +157,17 @@ void tcp_send_challenge_ack(struct tcp_sock *s)
 		return;
 	st->challenge_count++;
 	st->tcp.challenge_acks++;
-	tcp_emit(s, s->snd_nxt, TCP_ACK, 0, 0);
+	tcp_emit(s, s->snd_max, TCP_ACK, 0, 0);
 }
 
 void tcp_retransmit_una(struct tcp_sock *s)
 {
-	uint32_t len = s->sndbuf.len < s->mss ? (uint32_t)s->sndbuf.len : s->mss;
-	bool fin = s->fin_queued && !s->fin_acked && len == s->sndbuf.len &&
-		   SEQ_GT(s->snd_max, tcp_snd_end(s));
+	/* Only what was sent before: bytes past snd_max are new data, and sending them here
+	 * without moving snd_max would make the peer's ACK of them look bogus to us. */
+	bool fin_sent = s->fin_queued && !s->fin_acked && SEQ_GT(s->snd_max, tcp_snd_end(s));
+	uint32_t sent = s->snd_max - s->snd_una - fin_sent;
+	uint32_t len = sent < s->mss ? sent : s->mss;
+	bool fin = fin_sent && len == s->sndbuf.len;
 
 	if (!len && !fin)
 		return;
@@ -186,7 +191,7 @@ static void tcp_output_syn(struct tcp_sock *s)
 		if (s->timer[TT_REXMT] == NS_NEVER)
 			tcp_timer_set(s, TT_REXMT, s->rto);
 	} else if (s->ack_now && s->state == TCP_SYN_RECEIVED) {
-		tcp_emit(s, s->snd_nxt, TCP_ACK, 0, 0);
+		tcp_emit(s, s->snd_max, TCP_ACK, 0, 0);
 	}
 }
 
@@ -249,7 +254,7 @@ void tcp_output(struct tcp_sock *s)
 			break;
 	}
 	if (!sent && s->ack_now)
-		tcp_emit(s, s->snd_nxt, TCP_ACK, 0, 0);
+		tcp_emit(s, s->snd_max, TCP_ACK, 0, 0);
 	/* Data waits but nothing is in flight to bring an ACK: only the persist timer will
 	 * find out when the window opens. */
 	uint32_t off = s->snd_nxt - s->snd_una;
@@ -274,7 +279,7 @@ void tcp_window_update(struct tcp_sock *s)
 	if (win > adv && win >= 2 * adv) {
 		s->st->tcp.window_updates++;
 		s->wnd_update = true;
-		tcp_emit(s, s->snd_nxt, TCP_ACK, 0, 0);
+		tcp_emit(s, s->snd_max, TCP_ACK, 0, 0);
 		s->wnd_update = false;
 	}
 }
