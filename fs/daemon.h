@@ -16,8 +16,7 @@ struct netfsd {
 	struct ns_stack *st;
 	struct slink *link;
 	struct conv_table convs;
-	struct frameq to_slirp;   /* frames the stack emitted */
-	struct frameq to_stack;   /* frames slirp emitted */
+	struct frameq to_stack;   /* frames slirp emitted (the stack's go straight to slirp) */
 	uid_t uid;                /* owner of /, /tcp, clone, stats: whoever runs the daemon */
 	gid_t gid;
 };

@@ -1,7 +1,7 @@
 /* fs/loop.c — the one event loop: FUSE requests, slirp's sockets, the stack's timers.
  *
- * Each round: move frames between the stack and slirp until both queues are empty and
- * answer what became answerable (conv_service), then sleep in ppoll() on the FUSE device
+ * Each round: feed slirp's queued frames to the stack until none is left and answer what
+ * became answerable (conv_service), then sleep in ppoll() on the FUSE device
  * and slirp's fds until the earliest timer, then let slirp run (it must be called every
  * round: its TCP timers live in slirp_pollfds_poll) and drain the FUSE device.
  * Signals are blocked except inside ppoll(), so a SIGTERM is never lost between a check
@@ -56,25 +56,22 @@ static void catch_stop_signals(sigset_t *old)
 		sigdelset(old, sigs[i]);
 }
 
-/* Move frames until neither side has anything queued, and answer parked requests; both
- * can produce more frames (ACKs, window updates, loopback), hence the loop.  Returns true
- * if work is left (bounded passes), so the next poll must not sleep. */
+/* Feed slirp's frames to the stack and answer parked requests until nothing is queued:
+ * the stack's answers go into slirp at once (main.c) and slirp's answers to those are
+ * queued again, hence the loop.  Returns true if work is left (bounded passes), so the
+ * next poll must not sleep. */
 static bool pump(struct netfsd *d)
 {
 	for (int pass = 0; pass < PUMP_PASSES; pass++) {
 		struct frame *f;
 
-		while ((f = frameq_pop(&d->to_slirp))) {
-			slink_input(d->link, f->data, f->len);
-			free(f);
-		}
 		while ((f = frameq_pop(&d->to_stack))) {
 			ns_input(d->st, f->data, f->len);
 			free(f);
 		}
 		bool more = conv_service(&d->convs);
 
-		if (!more && !d->to_slirp.head && !d->to_stack.head)
+		if (!more && !d->to_stack.head)
 			return false;
 	}
 	return true;

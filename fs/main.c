@@ -14,13 +14,20 @@
 #include "stack.h"
 #include "stream.h"
 
+/* A frame from the stack goes into slirp at once, from inside the stack call that made it
+ * (tcp_send from a FUSE write, ns_input, a timer): the host gets the bytes before the FUSE
+ * reply wakes the writer, and the frame is not copied.  Safe because the stack is never
+ * called from inside slirp: slirp's output below is only queued, so this cannot re-enter
+ * slirp, and what slirp answers here waits in to_stack until the loop pumps it. */
 static void stack_output(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct netfsd *d = ctx;
 
-	frameq_push(&d->to_slirp, frame, len);
+	slink_input(d->link, frame, len);
 }
 
+/* slirp answers from inside slirp_input and slirp_pollfds_poll; feeding the stack there
+ * could make the stack feed slirp again from inside slirp, so these frames are queued. */
 static void slirp_output(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct netfsd *d = ctx;
@@ -121,7 +128,6 @@ static void stop(struct netfsd *d)
 	if (d->st)
 		ns_destroy(d->st);
 	slink_free(d->link);
-	frameq_clear(&d->to_slirp);
 	frameq_clear(&d->to_stack);
 }
 
