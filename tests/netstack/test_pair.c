@@ -26,6 +26,7 @@ struct pair {
 	unsigned rng;
 	unsigned loss, dup, corrupt, reorder;   /* per mille */
 	unsigned long sent, lost;
+	bool options;           /* small buffers, Nagle off, keepalive, stalling readers */
 };
 
 struct tap {
@@ -120,8 +121,9 @@ struct flow {
 	bool shut, eof, closed;
 };
 
-/* Send some, read all, shut down when done, close after EOF. */
-static void run_flow(struct flow *f)
+/* Send some, read all (or, for some streams with options on, read only now and then so
+ * the window closes), shut down when done, close after EOF. */
+static void run_flow(struct pair *p, struct flow *f)
 {
 	uint8_t buf[8192];
 
@@ -142,7 +144,8 @@ static void run_flow(struct flow *f)
 		assert_int_equal(tcp_shutdown(f->s, SHUT_WR), 0);
 		f->shut = true;
 	}
-	for (;;) {
+	bool stall = p->options && f->stream % 3 == 0 && prand(p) < 700;
+	while (!stall) {
 		ssize_t k = tcp_recv(f->s, buf, sizeof buf, 0);
 		if (k == -EAGAIN)
 			break;
@@ -164,11 +167,12 @@ static void run_flow(struct flow *f)
 	}
 }
 
-static void pair_run(unsigned seed, unsigned loss, unsigned mtu)
+static void pair_run(unsigned seed, unsigned loss, unsigned mtu, bool options)
 {
 	static struct pair p;
 	memset(&p, 0, sizeof p);
 	p.rng = seed;
+	p.options = options;
 	p.loss = loss;
 	p.dup = loss / 2;
 	p.corrupt = loss / 4;
@@ -191,6 +195,16 @@ static void pair_run(unsigned seed, unsigned loss, unsigned mtu)
 		fa[i].s = tcp_open(p.st[0], NULL, NULL);
 		fa[i].stream = fb[i].peer_stream = 2 * i;
 		fa[i].peer_stream = fb[i].stream = 2 * i + 1;
+		if (options) {
+			if (i % 2)
+				tcp_setopt(fa[i].s, TCP_OPT_RCVBUF, 4096 + 1000 * i);
+			if (i % 3 == 1)
+				tcp_setopt(fa[i].s, TCP_OPT_NODELAY, 1);
+			if (i % 4 == 3)
+				tcp_setopt(fa[i].s, TCP_OPT_SNDBUF, 5000);
+			if (i % 5 == 2)
+				tcp_setopt(fa[i].s, TCP_OPT_KEEPALIVE, 300);
+		}
 		assert_int_equal(tcp_connect(fa[i].s, H_PEER, 7000), 0);
 		tcp_local(fa[i].s, NULL, &fa[i].port);
 	}
@@ -212,9 +226,9 @@ static void pair_run(unsigned seed, unsigned loss, unsigned mtu)
 		open = 0;
 		for (int i = 0; i < CONNS; i++) {
 			if (!fa[i].closed && tcp_state(fa[i].s) != TCP_SYN_SENT)
-				run_flow(&fa[i]);
+				run_flow(&p, &fa[i]);
 			if (fb[i].s)
-				run_flow(&fb[i]);
+				run_flow(&p, &fb[i]);
 			open += !fa[i].closed + !fb[i].closed;
 		}
 	}
@@ -236,15 +250,16 @@ static void pair_run(unsigned seed, unsigned loss, unsigned mtu)
 	}
 	for (size_t i = 0; i < p.n; i++)
 		free(p.q[i].data);
-	print_message("seed %u loss %u/1000 mtu %u: %lu frames, %lu lost, %.1f s virtual\n",
-		      seed, loss, mtu, p.sent, p.lost, (double)(p.now - 1000) / 1000);
+	print_message("seed %u loss %u/1000 mtu %u%s: %lu frames, %lu lost, %.1f s virtual\n",
+		      seed, loss, mtu, options ? " options" : "", p.sent, p.lost,
+		      (double)(p.now - 1000) / 1000);
 }
 
 static void clean_link(void **state)
 {
 	(void)state;
-	pair_run(1, 0, 1500);
-	pair_run(2, 0, 65520);
+	pair_run(1, 0, 1500, false);
+	pair_run(2, 0, 65520, false);
 }
 
 static void lossy_link(void **state)
@@ -254,12 +269,23 @@ static void lossy_link(void **state)
 	 * rewound sequence number), a fast retransmit sending never-sent bytes, a window
 	 * frozen at zero while a hole was open. */
 	for (unsigned seed = 10; seed < 14; seed++)
-		pair_run(seed, 50, 1500);
-	pair_run(20, 20, 9000);
-	pair_run(100, 150, 9000);
-	pair_run(100, 100, 1500);
-	pair_run(227, 50, 65520);
-	pair_run(234, 100, 1500);
+		pair_run(seed, 50, 1500, false);
+	pair_run(20, 20, 9000, false);
+	pair_run(100, 150, 9000, false);
+	pair_run(100, 100, 1500, false);
+	pair_run(227, 50, 65520, false);
+	pair_run(234, 100, 1500, false);
+}
+
+/* Readers that stall (windows close: persist timers), small send buffers, Nagle off,
+ * keepalive, over the lossy link. */
+static void lossy_link_with_options(void **state)
+{
+	(void)state;
+	pair_run(0, 0, 65520, true);
+	for (unsigned seed = 30; seed < 33; seed++)
+		pair_run(seed, 50, 1500, true);
+	pair_run(40, 150, 9000, true);
 }
 
 int main(void)
@@ -267,6 +293,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(clean_link),
 		cmocka_unit_test(lossy_link),
+		cmocka_unit_test(lossy_link_with_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
