@@ -1,9 +1,10 @@
 /* fs/loop.c — the one event loop: FUSE requests, slirp's sockets, the stack's timers.
  *
  * Each round: feed slirp's queued frames to the stack until none is left and answer what
- * became answerable (conv_service), then sleep in ppoll() on the FUSE device
- * and slirp's fds until the earliest timer, then let slirp run (it must be called every
- * round: its TCP timers live in slirp_pollfds_poll) and drain the FUSE device.
+ * became answerable (conv_service), then sleep in ppoll() on the FUSE device and slirp's
+ * epoll set (slink_watch_fd: idle sockets cost nothing there) until the earliest timer,
+ * then let slirp run (it must be called every round: its TCP timers live in
+ * slirp_pollfds_poll) and drain the FUSE device.
  * Signals are blocked except inside ppoll(), so a SIGTERM is never lost between a check
  * and the sleep.
  */
@@ -19,7 +20,6 @@
 #include "slink.h"
 #include "stack.h"
 
-#define POLL_FDS_MIN 64
 #define PUMP_PASSES 64
 
 static volatile sig_atomic_t stop_signal;
@@ -105,12 +105,16 @@ static uint32_t timeout_until(uint64_t deadline, uint64_t now)
 int loop_run(struct netfsd *d)
 {
 	struct fuse_buf buf = {.mem = NULL};
-	int cap = POLL_FDS_MIN;
-	struct pollfd *pfd = malloc(sizeof(*pfd) * (size_t)cap);
+	struct pollfd pfd[2] = {
+		{.fd = fuse_session_fd(d->se), .events = POLLIN},
+		{.fd = slink_watch_fd(d->link), .events = POLLIN},
+	};
 	sigset_t waitmask;
 
-	if (!pfd)
+	if (pfd[1].fd < 0) {
+		perror("netfsd: epoll");
 		return -1;
+	}
 	catch_stop_signals(&waitmask);
 	while (!stop_signal && !fuse_session_exited(d->se)) {
 		uint64_t now = loop_now_ms();
@@ -120,30 +124,16 @@ int loop_run(struct netfsd *d)
 		busy = pump(d);
 
 		uint32_t timeout = busy ? 0 : timeout_until(ns_next_deadline(d->st), now);
-		int n;
 
-		pfd[0].fd = fuse_session_fd(d->se);
-		pfd[0].events = POLLIN;
-		pfd[0].revents = 0;
-		while ((n = slink_fill(d->link, pfd + 1, cap - 1, &timeout)) < 0) {
-			struct pollfd *bigger = realloc(pfd, sizeof(*pfd) * (size_t)cap * 2);
-
-			if (!bigger)
-				break;
-			pfd = bigger;
-			cap *= 2;
-		}
-		if (n < 0)
-			n = 0;
+		slink_prepare(d->link, &timeout);
 
 		struct timespec ts = {.tv_sec = timeout / 1000, .tv_nsec = (long)(timeout % 1000) * 1000000};
-		int r = ppoll(pfd, (nfds_t)n + 1, timeout == UINT32_MAX ? NULL : &ts, &waitmask);
+		int r = ppoll(pfd, 2, timeout == UINT32_MAX ? NULL : &ts, &waitmask);
 
-		slink_poll(d->link, pfd + 1, n, r < 0);
+		slink_dispatch(d->link, r > 0 && pfd[1].revents, r < 0);
 		if (r > 0 && pfd[0].revents)
 			drain_fuse(d, &buf);
 	}
 	free(buf.mem);
-	free(pfd);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +31,15 @@ struct slink_timer {
 	SlirpTimerId id;
 };
 
+/* What the epoll set knows of one of slirp's fds (slink_prepare / slink_dispatch). */
+struct slink_fd {
+	short want;                 /* poll events in the set; meaningful while in_set */
+	short revents;              /* from the last epoll_wait, until slink_dispatch ends */
+	bool in_set;
+	int pos;                    /* its index in slink.set while in_set */
+	unsigned round;             /* the last slink_prepare that asked for this fd */
+};
+
 struct slink {
 	Slirp *slirp;
 	struct slink_config cfg;
@@ -39,6 +49,15 @@ struct slink {
 	/* valid only during slink_fill / slink_poll */
 	struct pollfd *pfd;
 	int npfd, maxpfd;
+	/* epoll mode: slirp's fds stay registered between rounds */
+	int epfd;                   /* -1 until slink_watch_fd() */
+	struct slink_fd *fds;       /* indexed by fd */
+	int nfds;
+	int *set;                   /* the fds in the epoll set, unordered */
+	int nset, setcap;
+	int *ready;                 /* fds whose revents are set */
+	int nready, readycap;
+	unsigned round;
 };
 
 static int64_t now_ns(void)
@@ -120,17 +139,19 @@ static void cb_timer_mod(void *timer, int64_t expire_ms, void *opaque)
 	((struct slink_timer *)timer)->expire_ms = expire_ms;
 }
 
-/* On Unix slirp's fd registration is informational: slink_fill asks for fds every round. */
+static void epoll_forget(struct slink *l, int fd);
+
+/* slink_fill asks for fds every round, so it needs no registration.  The epoll set does:
+ * a new socket may reuse the number of a closed one that the set still remembers (the
+ * kernel dropped the closed one from the set by itself). */
 static void cb_register_poll_fd(int fd, void *opaque)
 {
-	(void)fd;
-	(void)opaque;
+	epoll_forget(opaque, fd);
 }
 
 static void cb_unregister_poll_fd(int fd, void *opaque)
 {
-	(void)fd;
-	(void)opaque;
+	epoll_forget(opaque, fd);
 }
 
 /* "A socket wants POLLIN again": the loop rebuilds the poll set every round anyway. */
@@ -192,6 +213,7 @@ struct slink *slink_new(const struct slink_config *cfg, slink_frame_fn to_guest,
 	l->cfg = *cfg;
 	l->to_guest = to_guest;
 	l->ctx = ctx;
+	l->epfd = -1;
 
 	/* slirp writes to host sockets with plain send(): a peer that went away must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
@@ -233,6 +255,11 @@ void slink_free(struct slink *l)
 		l->timers = t->next;
 		free(t);
 	}
+	if (l->epfd >= 0)
+		close(l->epfd);
+	free(l->fds);
+	free(l->set);
+	free(l->ready);
 	free(l);
 }
 
@@ -359,6 +386,184 @@ void slink_poll(struct slink *l, struct pollfd *pfd, int n, bool error)
 	run_timers(l);
 }
 
+/* ---- epoll mode -------------------------------------------------------------------------
+ *
+ * slink_fill hands every fd to poll() every round, and the kernel then polls every idle
+ * socket each time: with thousands of conversations that was most of the daemon's CPU.
+ * Here the fds stay in an epoll set; each round only the difference to the last one costs
+ * a syscall, and a wait costs what is ready.  slirp still walks its own socket list in
+ * slirp_pollfds_fill/poll (4.7 has no other interface), which is cheap user-space work.
+ */
+
+#define EPOLL_BATCH 256
+
+static bool grow_ints(int **v, int *cap, int need)
+{
+	if (need <= *cap)
+		return true;
+	int n = *cap ? *cap * 2 : 64;
+
+	while (n < need)
+		n *= 2;
+	int *bigger = realloc(*v, sizeof(**v) * (size_t)n);
+
+	if (!bigger)
+		return false;
+	*v = bigger;
+	*cap = n;
+	return true;
+}
+
+static struct slink_fd *fd_state(struct slink *l, int fd)
+{
+	if (fd < 0)
+		return NULL;
+	if (fd >= l->nfds) {
+		int n = l->nfds ? l->nfds : 64;
+
+		while (n <= fd)
+			n *= 2;
+		struct slink_fd *bigger = realloc(l->fds, sizeof(*bigger) * (size_t)n);
+
+		if (!bigger)
+			return NULL;
+		memset(bigger + l->nfds, 0, sizeof(*bigger) * (size_t)(n - l->nfds));
+		l->fds = bigger;
+		l->nfds = n;
+	}
+	return &l->fds[fd];
+}
+
+/* Swap the last fd of the set into fd's slot. */
+static void set_remove(struct slink *l, int fd)
+{
+	int i = l->fds[fd].pos, last = l->set[--l->nset];
+
+	l->set[i] = last;
+	l->fds[last].pos = i;
+}
+
+/* Take fd out of the set (it is closing, or new under a recycled number). */
+static void epoll_forget(struct slink *l, int fd)
+{
+	if (l->epfd < 0 || fd < 0 || fd >= l->nfds || !l->fds[fd].in_set)
+		return;
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);  /* ENOENT/EBADF: already gone */
+	l->fds[fd].in_set = false;
+	set_remove(l, fd);
+}
+
+static uint32_t to_epoll_events(short p)
+{
+	return (p & POLLIN ? EPOLLIN : 0) | (p & POLLOUT ? EPOLLOUT : 0) | (p & POLLPRI ? EPOLLPRI : 0);
+}
+
+static short from_epoll_events(uint32_t e)
+{
+	return (short)((e & EPOLLIN ? POLLIN : 0) | (e & EPOLLOUT ? POLLOUT : 0) |
+		       (e & EPOLLPRI ? POLLPRI : 0) | (e & EPOLLERR ? POLLERR : 0) |
+		       (e & EPOLLHUP ? POLLHUP : 0));
+}
+
+/* Make the set watch fd for want; false if the fd cannot be watched (slirp then treats it
+ * as not polled this round, as for a full pollfd array). */
+static bool epoll_want(struct slink *l, int fd, struct slink_fd *f, short want)
+{
+	struct epoll_event ev = {.events = to_epoll_events(want), .data.fd = fd};
+
+	if (f->in_set) {
+		if (f->want == want)
+			return true;
+		if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) == 0) {
+			f->want = want;
+			return true;
+		}
+		epoll_forget(l, fd);  /* closed behind our back: add it afresh */
+	}
+	if (!grow_ints(&l->set, &l->setcap, l->nset + 1))
+		return false;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 &&
+	    (errno != EEXIST || epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0))
+		return false;
+	f->in_set = true;
+	f->want = want;
+	f->pos = l->nset;
+	l->set[l->nset++] = fd;
+	return true;
+}
+
+static int cb_add_poll_epoll(int fd, int events, void *opaque)
+{
+	struct slink *l = opaque;
+	struct slink_fd *f = fd_state(l, fd);
+
+	if (!f || !epoll_want(l, fd, f, to_poll_events(events)))
+		return -1;
+	f->round = l->round;
+	return fd;  /* the index slirp hands back to cb_get_revents_epoll */
+}
+
+static int cb_get_revents_epoll(int idx, void *opaque)
+{
+	struct slink *l = opaque;
+
+	if (idx < 0 || idx >= l->nfds)
+		return 0;
+	return from_poll_events(l->fds[idx].revents);
+}
+
+int slink_watch_fd(struct slink *l)
+{
+	if (l->epfd < 0)
+		l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	return l->epfd;
+}
+
+void slink_prepare(struct slink *l, uint32_t *timeout_ms)
+{
+	l->round++;
+	slirp_pollfds_fill(l->slirp, timeout_ms, cb_add_poll_epoll, l);
+	lower_timeout_for_timers(l, timeout_ms);
+	/* fds slirp no longer wants to hear about leave the set, or a hung-up socket nobody
+	 * reads would keep the set readable (epoll reports HUP and ERR whatever is asked) */
+	for (int i = 0; i < l->nset;) {
+		int fd = l->set[i];
+
+		if (l->fds[fd].round != l->round)
+			epoll_forget(l, fd);  /* moves the last one into slot i */
+		else
+			i++;
+	}
+}
+
+/* Copy what is ready in the set into the fds' revents. */
+static void collect_ready(struct slink *l)
+{
+	struct epoll_event ev[EPOLL_BATCH];
+	int n = epoll_wait(l->epfd, ev, EPOLL_BATCH, 0);
+
+	if (n <= 0 || !grow_ints(&l->ready, &l->readycap, n))
+		return;
+	for (int i = 0; i < n; i++) {
+		int fd = ev[i].data.fd;
+
+		l->fds[fd].revents = from_epoll_events(ev[i].events);
+		l->ready[l->nready++] = fd;
+	}
+}
+
+void slink_dispatch(struct slink *l, bool ready, bool error)
+{
+	if (ready && !error)
+		collect_ready(l);
+	slirp_pollfds_poll(l->slirp, error, cb_get_revents_epoll, l);
+	for (int i = 0; i < l->nready; i++)
+		if (l->ready[i] < l->nfds)
+			l->fds[l->ready[i]].revents = 0;
+	l->nready = 0;
+	run_timers(l);
+}
+
 /* Is fd a listening IPv4 socket bound to addr:port (host order)? */
 static bool is_listener_on(int fd, uint32_t addr, uint16_t port)
 {
@@ -378,7 +583,7 @@ static bool is_listener_on(int fd, uint32_t addr, uint16_t port)
  * burst of host clients overflows the kernel's accept queue: they then wait for SYN-ACK
  * retransmissions (seconds) and are finally reset.  listen() again on the same socket
  * raises the backlog; slirp does not tell us the fd, so find it by its address. */
-static void widen_backlog(const struct slink *l, uint16_t port)
+static void widen_backlog(struct slink *l, uint16_t port)
 {
 	DIR *dir = opendir("/proc/self/fd");
 	struct dirent *e;
@@ -392,6 +597,7 @@ static void widen_backlog(const struct slink *l, uint16_t port)
 			continue;
 		if (is_listener_on(fd, l->cfg.hostfwd_addr, port)) {
 			listen(fd, SOMAXCONN);
+			epoll_forget(l, fd);  /* slirp 4.7 does not register listeners */
 			break;
 		}
 	}

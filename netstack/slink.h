@@ -47,6 +47,16 @@ int slink_fill(struct slink *l, struct pollfd *pfd, int max, uint32_t *timeout_m
  * Always call once per loop round: slirp runs its TCP timers here. */
 void slink_poll(struct slink *l, struct pollfd *pfd, int n, bool error);
 
+/* The same for loops with many connections: slirp's fds are kept in an epoll set of slink's
+ * own, so a round costs the kernel what changed and what is ready, not every idle socket.
+ * Per round: slink_prepare() (may lower *timeout_ms), sleep until slink_watch_fd() is
+ * readable (POLLIN) or the timeout, then slink_dispatch() (ready: the watch fd polled
+ * readable; error: the sleep failed).  Always call slink_dispatch once per round: slirp
+ * runs its TCP timers there.  Use one pair or the other on a slink, not both. */
+int slink_watch_fd(struct slink *l);  /* -1 with errno if the epoll set cannot be made */
+void slink_prepare(struct slink *l, uint32_t *timeout_ms);
+void slink_dispatch(struct slink *l, bool ready, bool error);
+
 /* Host forward: host hostfwd_addr:host_port -> guest:guest_port.  0 or -errno
  * (-EADDRINUSE when the host port is taken). */
 int slink_hostfwd_add(struct slink *l, uint16_t host_port, uint16_t guest_port);
