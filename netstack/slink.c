@@ -58,6 +58,8 @@ struct slink {
 	int *ready;                 /* fds whose revents are set */
 	int nready, readycap;
 	unsigned round;
+	bool changed;               /* slirp ran since the last fill: its wishes may differ */
+	int64_t due_ms;             /* slirp's TCP timers want slirp_pollfds_poll by then */
 };
 
 static int64_t now_ns(void)
@@ -81,6 +83,11 @@ static void cb_guest_error(const char *msg, void *opaque)
 {
 	(void)opaque;
 	fprintf(stderr, "netfsd: slirp: guest error: %s\n", msg);
+}
+
+static int64_t now_ms(void)
+{
+	return now_ns() / 1000000;
 }
 
 static int64_t cb_clock_get_ns(void *opaque)
@@ -154,10 +161,11 @@ static void cb_unregister_poll_fd(int fd, void *opaque)
 	epoll_forget(opaque, fd);
 }
 
-/* "A socket wants POLLIN again": the loop rebuilds the poll set every round anyway. */
+/* "A socket wants POLLIN again": slink_fill rebuilds the poll set every round anyway; the
+ * epoll set is brought up to date at the next slink_prepare. */
 static void cb_notify(void *opaque)
 {
-	(void)opaque;
+	((struct slink *)opaque)->changed = true;
 }
 
 static void cb_init_completed(Slirp *slirp, void *opaque)
@@ -214,6 +222,7 @@ struct slink *slink_new(const struct slink_config *cfg, slink_frame_fn to_guest,
 	l->to_guest = to_guest;
 	l->ctx = ctx;
 	l->epfd = -1;
+	l->changed = true;
 
 	/* slirp writes to host sockets with plain send(): a peer that went away must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
@@ -268,6 +277,7 @@ void slink_input(struct slink *l, const uint8_t *frame, size_t len)
 	if (len > 65535 + 14)
 		return;  /* larger than any IPv4 datagram: slirp would misread it */
 	slirp_input(l->slirp, frame, (int)len);
+	l->changed = true;
 }
 
 static short to_poll_events(int e)
@@ -519,11 +529,15 @@ int slink_watch_fd(struct slink *l)
 	return l->epfd;
 }
 
-void slink_prepare(struct slink *l, uint32_t *timeout_ms)
+/* Ask slirp what it wants polled and bring the set up to date. */
+static void refill(struct slink *l, int64_t now)
 {
+	uint32_t t = UINT32_MAX;
+
 	l->round++;
-	slirp_pollfds_fill(l->slirp, timeout_ms, cb_add_poll_epoll, l);
-	lower_timeout_for_timers(l, timeout_ms);
+	slirp_pollfds_fill(l->slirp, &t, cb_add_poll_epoll, l);
+	l->due_ms = now + t;  /* slirp never leaves it above 1000 ms */
+	l->changed = false;
 	/* fds slirp no longer wants to hear about leave the set, or a hung-up socket nobody
 	 * reads would keep the set readable (epoll reports HUP and ERR whatever is asked) */
 	for (int i = 0; i < l->nset;) {
@@ -534,6 +548,25 @@ void slink_prepare(struct slink *l, uint32_t *timeout_ms)
 		else
 			i++;
 	}
+}
+
+/* slirp 4.7 walks every one of its sockets in slirp_pollfds_fill and slirp_pollfds_poll,
+ * which with thousands of idle conversations is the loop's main cost.  So both are skipped
+ * in rounds where slirp has nothing to do: no socket of its ready, no timer of its due
+ * (the timeout fill reported), and slirp not entered since the last fill (slink_input,
+ * slirp_pollfds_poll and notify set `changed`; everything slirp sends is sent from inside
+ * those calls).  A round with only FUSE work then costs nothing here. */
+void slink_prepare(struct slink *l, uint32_t *timeout_ms)
+{
+	int64_t now = now_ms();
+
+	if (l->changed || now >= l->due_ms)
+		refill(l, now);
+	int64_t left = l->due_ms > now ? l->due_ms - now : 0;
+
+	if ((uint64_t)left < *timeout_ms)
+		*timeout_ms = (uint32_t)left;
+	lower_timeout_for_timers(l, timeout_ms);
 }
 
 /* Copy what is ready in the set into the fds' revents. */
@@ -554,13 +587,15 @@ static void collect_ready(struct slink *l)
 
 void slink_dispatch(struct slink *l, bool ready, bool error)
 {
-	if (ready && !error)
-		collect_ready(l);
-	slirp_pollfds_poll(l->slirp, error, cb_get_revents_epoll, l);
-	for (int i = 0; i < l->nready; i++)
-		if (l->ready[i] < l->nfds)
+	if (ready || error || now_ms() >= l->due_ms) {
+		if (ready && !error)
+			collect_ready(l);
+		slirp_pollfds_poll(l->slirp, error, cb_get_revents_epoll, l);
+		for (int i = 0; i < l->nready; i++)
 			l->fds[l->ready[i]].revents = 0;
-	l->nready = 0;
+		l->nready = 0;
+		l->changed = true;
+	}
 	run_timers(l);
 }
 
@@ -611,6 +646,7 @@ int slink_hostfwd_add(struct slink *l, uint16_t host_port, uint16_t guest_port)
 			      in4(l->cfg.guest), guest_port) < 0)
 		return errno ? -errno : -EADDRINUSE;
 	widen_backlog(l, host_port);
+	l->changed = true;
 	return 0;
 }
 
@@ -618,6 +654,7 @@ int slink_hostfwd_remove(struct slink *l, uint16_t host_port)
 {
 	if (slirp_remove_hostfwd(l->slirp, 0, in4(l->cfg.hostfwd_addr), host_port) < 0)
 		return -ENOENT;
+	l->changed = true;
 	return 0;
 }
 
