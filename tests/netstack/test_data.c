@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "harness.h"
 
@@ -375,6 +376,56 @@ static void window_msb_set(void **state)
 	h_free(h);
 }
 
+/* Socket options: range checks, and TTL/TOS in what goes out. */
+static void options_ttl_tos_bufs(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1460, &iss, NULL, &ev);
+	assert_int_equal(tcp_setopt(s, TCP_OPT_TTL, 0), -EINVAL);
+	assert_int_equal(tcp_setopt(s, TCP_OPT_TTL, 256), -EINVAL);
+	assert_int_equal(tcp_setopt(s, TCP_OPT_TOS, -1), -EINVAL);
+	assert_int_equal(tcp_setopt(s, TCP_OPT_KEEPALIVE, -5), -EINVAL);
+	assert_int_equal(tcp_setopt(s, TCP_OPT_TTL, 5), 0);
+	assert_int_equal(tcp_setopt(s, TCP_OPT_TOS, 0x10), 0);
+	assert_int_equal(tcp_getopt(s, TCP_OPT_TTL), 5);
+	assert_int_equal(tcp_getopt(s, TCP_OPT_TOS), 0x10);
+	assert_int_equal(tcp_send(s, "t", 1), 1);
+	const struct h_frame *f = h_take_frame(h);
+	assert_int_equal(f->data[14 + 8], 5);           /* IP TTL */
+	assert_int_equal(f->data[14 + 1], 0x10);        /* IP TOS */
+	/* buffers: clamped to sane bounds, never below what they hold */
+	assert_int_equal(tcp_setopt(s, TCP_OPT_SNDBUF, 1), 0);
+	assert_int_equal(tcp_getopt(s, TCP_OPT_SNDBUF), 4096);
+	assert_int_equal(tcp_setopt(s, TCP_OPT_SNDBUF, 1L << 40), 0);
+	assert_int_equal(tcp_getopt(s, TCP_OPT_SNDBUF), 16 * 1024 * 1024);
+	tcp_close(s);
+	h_free(h);
+}
+
+/* shutdown(SHUT_RD): reads return what is buffered, then EOF; the peer may still send. */
+static void shutdown_read(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1460, &iss, NULL, &ev);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 1, F_ACK, 65535, "ab", 2);
+	assert_int_equal(tcp_shutdown(s, SHUT_RD), 0);
+	assert_true(tcp_poll(s) & TCP_EV_IN);
+	char buf[8];
+	assert_int_equal(tcp_recv(s, buf, sizeof buf, 0), 2);
+	assert_int_equal(tcp_recv(s, buf, sizeof buf, 0), 0);
+	assert_int_equal(tcp_send(s, "x", 1), 1);       /* writing still works */
+	assert_int_equal(tcp_shutdown(s, 42), -EINVAL);
+	h_drain(h);
+	tcp_close(s);
+	h_free(h);
+}
+
 /* Readiness events: data in, send room back after an ACK. */
 static void events_for_data_and_room(void **state)
 {
@@ -422,6 +473,8 @@ int main(void)
 		cmocka_unit_test(window_right_edge_kept),
 		cmocka_unit_test(window_msb_set),
 		cmocka_unit_test(events_for_data_and_room),
+		cmocka_unit_test(options_ttl_tos_bufs),
+		cmocka_unit_test(shutdown_read),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
