@@ -77,10 +77,11 @@ uint32_t tcp_rcv_window(const struct tcp_sock *s)
 	return win;
 }
 
-/* Pure ACKs and RSTs are sent with seq = snd_max, not snd_nxt: after a timeout snd_nxt goes
- * back to snd_una, below what the peer may already have; a segment that old is unacceptable
- * there and only draws another ACK, and two stacks doing it at once would ping-pong ACKs
- * forever (BSD does the same for that reason). */
+/* One segment: payload from the send buffer at off.  Callers send pure ACKs and RSTs with
+ * seq = snd_max, not snd_nxt: after a timeout snd_nxt goes back to snd_una, below what the
+ * peer may already have; a segment that old is unacceptable there and only draws another
+ * ACK, and two stacks doing it at once would ping-pong ACKs forever (BSD uses snd_max for
+ * the same reason). */
 void tcp_emit(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len)
 {
 	struct ns_stack *st = s->st;
