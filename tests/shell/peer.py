@@ -2,7 +2,7 @@
 """Host-side TCP peer for the shell tests (runs on 127.0.0.1, outside the namespace).
 
   peer.py serve PORT [--send FILE] [--recv-bytes N] [--out FILE] [--after-recv] [--hold|--stall]
-  peer.py connect PORT [--send FILE] [--recv-bytes N] [--out FILE] [--sport P]
+  peer.py connect PORT [--send FILE] [--recv-bytes N] [--out FILE]
 
 One connection.  Sending (the whole FILE) and receiving (into --out, until N bytes or EOF)
 run at the same time, so a full-duplex transfer cannot deadlock on window sizes; with
@@ -79,7 +79,6 @@ def main():
     p.add_argument("--hold", action="store_true")
     p.add_argument("--after-recv", action="store_true")
     p.add_argument("--stall", action="store_true")
-    p.add_argument("--sport", type=int, default=0)
     args = p.parse_args()
     if args.mode == "serve":
         ls = socket.socket()
@@ -89,11 +88,7 @@ def main():
         sock, _ = ls.accept()
         ls.close()
     else:
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", args.sport))
-        sock.settimeout(30)
-        sock.connect(("127.0.0.1", args.port))
+        sock = socket.create_connection(("127.0.0.1", args.port), timeout=30)
         sock.settimeout(None)
     talk(sock, args)
 
