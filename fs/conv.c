@@ -434,6 +434,9 @@ void conv_table_fini(struct conv_table *t, int err)
 	}
 	free(t->v);
 	t->v = NULL;
+	free(t->scratch);
+	t->scratch = NULL;
+	t->scratch_cap = 0;
 	t->nv = t->cap = t->free_hint = 0;
 	t->dirty = NULL;
 }

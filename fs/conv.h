@@ -68,6 +68,8 @@ struct conv_table {
 	struct conv *dirty;        /* conversations with something to look at */
 	struct handle *handles;
 	uint64_t rand;             /* xorshift state for ephemeral port candidates */
+	char *scratch;             /* reads are copied through it (io.c) */
+	size_t scratch_cap;
 };
 
 struct conv {

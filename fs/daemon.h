@@ -7,8 +7,8 @@
 #include <fuse_lowlevel.h>  /* FUSE_USE_VERSION comes from fs/meson.build */
 
 #include "conv.h"
-#include "frameq.h"
 #include "options.h"
+#include "wire.h"
 
 struct netfsd {
 	struct netfsd_opts opts;
@@ -16,7 +16,7 @@ struct netfsd {
 	struct ns_stack *st;
 	struct slink *link;
 	struct conv_table convs;
-	struct frameq to_stack;   /* frames slirp emitted (the stack's go straight to slirp) */
+	struct wire wire;         /* frames between the stack and slirp */
 	uid_t uid;                /* owner of /, /tcp, clone, stats: whoever runs the daemon */
 	gid_t gid;
 };

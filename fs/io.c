@@ -34,6 +34,22 @@ static void reply_recv(struct conv *c, fuse_req_t req, const char *buf, ssize_t 
 		fuse_reply_buf(req, buf, (size_t)r);
 }
 
+/* Bytes of a read are copied from the stack's buffer into the table's scratch buffer and
+ * from there into the FUSE reply, which is written before fuse_reply_buf returns; one
+ * thread, so one buffer serves every read (no malloc and free of up to 1 MiB per read). */
+static char *scratch_get(struct conv_table *t, size_t n)
+{
+	if (n > t->scratch_cap) {
+		char *bigger = realloc(t->scratch, n);
+
+		if (!bigger)
+			return NULL;
+		t->scratch = bigger;
+		t->scratch_cap = n;
+	}
+	return t->scratch;
+}
+
 /* Answer a read now if it can be: returns false if it would block. */
 static bool try_read(struct conv *c, fuse_req_t req, size_t size, bool peek)
 {
@@ -56,7 +72,7 @@ static bool try_read(struct conv *c, fuse_req_t req, size_t size, bool peek)
 		return true;
 	}
 	size_t n = avail < size ? avail : size;
-	char *buf = malloc(n);
+	char *buf = scratch_get(c->tab, n);
 
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
@@ -64,7 +80,6 @@ static bool try_read(struct conv *c, fuse_req_t req, size_t size, bool peek)
 	}
 	r = tcp_recv(c->sock, buf, n, peek ? TCP_RECV_PEEK : 0);
 	reply_recv(c, req, buf, r);
-	free(buf);
 	return true;
 }
 

@@ -1,10 +1,10 @@
 /* fs/loop.c — the one event loop: FUSE requests, slirp's sockets, the stack's timers.
  *
- * Each round: feed slirp's queued frames to the stack until none is left and answer what
- * became answerable (conv_service), then sleep in ppoll() on the FUSE device and slirp's
+ * Each round: deliver the frames that had to wait (wire.c) and answer what became
+ * answerable (conv_service), then sleep in ppoll() on the FUSE device and slirp's
  * epoll set (slink_watch_fd: idle sockets cost nothing there) until the earliest timer,
- * then let slirp run (it must be called every round: its TCP timers live in
- * slirp_pollfds_poll) and drain the FUSE device.
+ * then let slirp run (slink_dispatch: its ready sockets and due TCP timers; frames it sends
+ * go straight into the stack) and drain the FUSE device.
  * Signals are blocked except inside ppoll(), so a SIGTERM is never lost between a check
  * and the sleep.
  */
@@ -56,22 +56,17 @@ static void catch_stop_signals(sigset_t *old)
 		sigdelset(old, sigs[i]);
 }
 
-/* Feed slirp's frames to the stack and answer parked requests until nothing is queued:
- * the stack's answers go into slirp at once (main.c) and slirp's answers to those are
- * queued again, hence the loop.  Returns true if work is left (bounded passes), so the
- * next poll must not sleep. */
+/* Deliver the frames that had to wait and answer parked requests until neither has
+ * anything left: answering can send (ACKs, window updates) and frames can make requests
+ * answerable, hence the loop.  Returns true if work is left (bounded passes), so the next
+ * poll must not sleep. */
 static bool pump(struct netfsd *d)
 {
 	for (int pass = 0; pass < PUMP_PASSES; pass++) {
-		struct frame *f;
-
-		while ((f = frameq_pop(&d->to_stack))) {
-			ns_input(d->st, f->data, f->len);
-			free(f);
-		}
+		wire_flush(&d->wire);
 		bool more = conv_service(&d->convs);
 
-		if (!more && !d->to_stack.head)
+		if (!more && wire_idle(&d->wire))
 			return false;
 	}
 	return true;

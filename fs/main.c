@@ -14,27 +14,6 @@
 #include "stack.h"
 #include "stream.h"
 
-/* A frame from the stack goes into slirp at once, from inside the stack call that made it
- * (tcp_send from a FUSE write, ns_input, a timer): the host gets the bytes before the FUSE
- * reply wakes the writer, and the frame is not copied.  Safe because the stack is never
- * called from inside slirp: slirp's output below is only queued, so this cannot re-enter
- * slirp, and what slirp answers here waits in to_stack until the loop pumps it. */
-static void stack_output(void *ctx, const uint8_t *frame, size_t len)
-{
-	struct netfsd *d = ctx;
-
-	slink_input(d->link, frame, len);
-}
-
-/* slirp answers from inside slirp_input and slirp_pollfds_poll; feeding the stack there
- * could make the stack feed slirp again from inside slirp, so these frames are queued. */
-static void slirp_output(void *ctx, const uint8_t *frame, size_t len)
-{
-	struct netfsd *d = ctx;
-
-	frameq_push(&d->to_stack, frame, len);
-}
-
 static uint64_t random_seed(void)
 {
 	uint64_t seed = 0;
@@ -81,16 +60,18 @@ static int start_network(struct netfsd *d)
 		.seed = seed,
 	};
 
-	d->link = slink_new(&lc, slirp_output, d);
+	d->link = slink_new(&lc, wire_from_slirp, &d->wire);
 	if (!d->link) {
 		fprintf(stderr, "netfsd: cannot start libslirp: %s\n", strerror(errno));
 		return -1;
 	}
-	d->st = ns_create(&nc, stack_output, d, loop_now_ms());
+	d->wire.link = d->link;
+	d->st = ns_create(&nc, wire_from_stack, &d->wire, loop_now_ms());
 	if (!d->st) {
 		fprintf(stderr, "netfsd: cannot create the network stack\n");
 		return -1;
 	}
+	d->wire.st = d->st;
 	ns_announce(d->st);  /* slirp learns our MAC before the first connection */
 	conv_table_init(&d->convs, d->st, d->link, nc.addr, seed);
 	return 0;
@@ -127,8 +108,9 @@ static void stop(struct netfsd *d)
 	}
 	if (d->st)
 		ns_destroy(d->st);
+	d->wire.st = NULL;
 	slink_free(d->link);
-	frameq_clear(&d->to_stack);
+	wire_clear(&d->wire);
 }
 
 int main(int argc, char **argv)

@@ -138,6 +138,29 @@ static void test_frameq(void **state)
 	frameq_clear(&q);
 	assert_int_equal(q.count, 0);
 	assert_null(frameq_pop(&q));
+
+	/* a recycled frame is reused for one that fits, not for a bigger one */
+	uint8_t big[100] = {0};
+
+	assert_true(frameq_push(&q, a, sizeof(a)));
+	f = frameq_pop(&q);
+	frameq_recycle(&q, f);
+	assert_int_equal(q.nspare, 1);
+	assert_true(frameq_push(&q, b, sizeof(b)));
+	assert_ptr_equal(q.head, f);
+	assert_int_equal(q.nspare, 0);
+	assert_int_equal(q.head->data[0], 9);
+	assert_true(frameq_push(&q, big, sizeof(big)));
+	assert_ptr_not_equal(q.tail, f);
+	frameq_clear(&q);
+	for (int i = 0; i < FRAMEQ_SPARES + 3; i++)
+		assert_true(frameq_push(&q, a, sizeof(a)));
+	while ((f = frameq_pop(&q)))
+		frameq_recycle(&q, f);  /* keeps FRAMEQ_SPARES, frees the rest */
+	assert_int_equal(q.nspare, FRAMEQ_SPARES);
+	frameq_clear(&q);  /* frees the kept ones too (valgrind/ASan would tell) */
+	assert_int_equal(q.nspare, 0);
+	assert_null(q.spare);
 }
 
 int main(void)
