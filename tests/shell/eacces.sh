@@ -52,7 +52,14 @@ except OSError as e:
 if problems:
     sys.exit("\n".join(problems))
 PY
+
+# Group members may (mode 0660): nobody with root's group as a supplementary group.
+if [ "${as_nobody[0]}" = setpriv ]; then
+	timeout 30 setpriv --reuid=nobody --regid="$(id -gn nobody)" --groups=0 -- \
+		"$PY" -c 'import os, sys; os.close(os.open(sys.argv[1], os.O_RDWR))' "$NET/tcp/$n/ctl" ||
+		fail "a member of the owner's group could not open ctl (mode 0660)"
+fi
 exec 3>&-
 wait_no_conversations 10
 
-pass "nobody gets EACCES on root's ctl/data/err/listen, reads status/local/remote, owns its clone"
+pass "nobody gets EACCES on root's ctl/data/err/listen, reads status/local/remote, owns its clone; group members may"
