@@ -13,6 +13,7 @@ import socket
 import struct
 import sys
 import time
+import traceback
 
 NET = sys.argv[1]
 PORTS = [int(p) for p in sys.argv[2:]]
@@ -298,6 +299,10 @@ def test_data_file():
         check(os.read(peek, 10) == b"twice", "peek returns the buffered bytes")
         check(os.read(d, 10) == b"twice", "data returns them again after peek")
         os.close(peek)
+        peek = os.open(path(n, "peek"), os.O_RDWR | os.O_NONBLOCK)
+        expect_errno(errno.EAGAIN, "O_NONBLOCK read of peek with nothing buffered", os.read, peek, 10)
+        expect_errno(errno.EINVAL, "write to peek", os.write, peek, b"x")
+        os.close(peek)
     os.close(d)
     os.close(fd)
     peer.close()
@@ -368,6 +373,45 @@ def test_listen_poll():
     c.close()
 
 
+def test_commands():
+    """The other ctl commands: a local port for connect, bind, options, clearerr."""
+    ls = host_listener(PORTS[2])
+    fd, n = clone()
+    lport = PORTS[3]
+    check(ctl(fd, "connect 10.0.2.2!%d %d\n" % (PORTS[2], lport)) > 0, "connect with a local port")
+    check(text(n, "local") == "10.0.2.15!%d\n" % lport, "local after 'connect ... lport': %r" % text(n, "local"))
+    peer, _ = ls.accept()
+    for cmd in ("nodelay on", "nodelay off", "keepalive 1000", "keepalive", "keepalive 0",
+                "ttl 64", "tos 16", "backlog 5"):
+        try:
+            check(ctl(fd, cmd) == len(cmd), "%r accepted" % cmd)
+        except OSError as e:
+            check(False, "%r: %s" % (cmd, ename(e.errno)))
+    os.close(fd)
+    peer.close()
+
+    # (not lport again: the connection just closed may hold it in TIME_WAIT, and a bind
+    # then fails with EADDRINUSE as on Linux)
+    bport = PORTS[6]
+    fd, n = clone()
+    ctl(fd, "bind %d" % bport)
+    check(text(n, "local").endswith("!%d\n" % bport), "local after bind: %r" % text(n, "local"))
+    expect_errno(errno.EINVAL, "bind twice", ctl, fd, "bind %d" % PORTS[7])
+    ctl(fd, "connect 10.0.2.2!%d" % PORTS[2])
+    check(text(n, "local") == "10.0.2.15!%d\n" % bport, "connect keeps the bound port: %r" % text(n, "local"))
+    os.close(fd)
+    ls.accept()[0].close()
+    ls.close()
+
+    fd, n = clone()
+    expect_errno(errno.ECONNREFUSED, "connect to a closed port", ctl, fd, "connect 10.0.2.2!%d" % PORTS[2])
+    ctl(fd, "clearerr")
+    check(text(n, "err") == "", "err empty after clearerr: %r" % text(n, "err"))
+    check("errno" not in text(n, "status") or " errno 0" in text(n, "status"),
+          "status errno 0 after clearerr: %r" % text(n, "status"))
+    os.close(fd)
+
+
 # --- the tree --------------------------------------------------------------------------------
 def test_tree():
     fds = [clone() for _ in range(3)]
@@ -394,10 +438,13 @@ def test_tree():
 
 
 for t in (test_in_use, test_peer_fin, test_peer_reset, test_hangup, test_close_and_shutdown,
-          test_unread_data_resets, test_close_delivers_queued_data, test_lifetime, test_data_file, test_nonblocking_connect, test_listen_poll,
+          test_unread_data_resets, test_close_delivers_queued_data, test_lifetime, test_commands,
+          test_data_file, test_nonblocking_connect, test_listen_poll,
           test_tree):
     try:
         t()
     except Exception as e:          # an unexpected error is a failed check, not a crash
-        check(False, "%s raised %s: %s" % (t.__name__, type(e).__name__, e))
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        check(False, "%s raised %s: %s (line %d: %s)" % (t.__name__, type(e).__name__, e,
+                                                         where.lineno, where.line))
 sys.exit(min(len(failures), 100))
