@@ -314,11 +314,15 @@ static bool tcp_seq_acceptable(const struct tcp_sock *s, const struct tcp_seg *s
 	uint32_t wnd = space > adv ? (uint32_t)space : adv;
 	uint32_t seq = seg->seq;
 
-	/* With a closed window a segment at rcv_nxt still carries a useful ACK (RFC 9293); its
-	 * data is dropped later. */
-	if (wnd == 0 || seglen == 0)
-		return seg->seq == s->rcv_nxt ||
-		       (wnd && SEQ_GEQ(seq, s->rcv_nxt) && SEQ_LT(seq, s->rcv_nxt + wnd));
+	/* A segment without data is acceptable up to and including the right edge, as BSD and
+	 * Linux have it (RFC 9293 excludes the edge): a peer whose data filled our window
+	 * sends its pure ACKs with seq = its snd_max, exactly there, and they must count.
+	 * With a closed window a segment at rcv_nxt still carries a useful ACK; its data is
+	 * dropped later. */
+	if (seglen == 0)
+		return SEQ_GEQ(seq, s->rcv_nxt) && SEQ_LEQ(seq, s->rcv_nxt + wnd);
+	if (wnd == 0)
+		return seq == s->rcv_nxt;
 	uint32_t last = seq + seglen - 1;
 	return (SEQ_GEQ(seq, s->rcv_nxt) && SEQ_LT(seq, s->rcv_nxt + wnd)) ||
 	       (SEQ_GEQ(last, s->rcv_nxt) && SEQ_LT(last, s->rcv_nxt + wnd));

@@ -376,6 +376,28 @@ static void window_msb_set(void **state)
 	h_free(h);
 }
 
+/* A pure ACK whose sequence number sits exactly at our window's right edge (the peer
+ * filled the window and its data was lost) still acknowledges our data. */
+static void ack_at_right_window_edge(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 1460, &iss, NULL, &ev);
+	assert_int_equal(tcp_send(s, "data", 4), 4);
+	h_drain(h);
+	h_send(h, RPORT, LPORT, PISN + 1 + 65535, iss + 5, F_ACK, 65535, NULL, 0);
+	expect_none(h);
+	assert_int_equal(tcp_send_space(s), 256 * 1024);
+	assert_int_equal(ns_next_deadline(h->st), NS_NEVER);   /* nothing left to retransmit */
+	/* beyond the edge (the buffer's 65536 bytes) is not acceptable: ACKed, ignored */
+	h_send(h, RPORT, LPORT, PISN + 1 + 65537, iss + 5, F_ACK, 65535, NULL, 0);
+	expect_seg(h, F_ACK, iss + 5, PISN + 1, 0);
+	tcp_close(s);
+	h_free(h);
+}
+
 /* Socket options: range checks, and TTL/TOS in what goes out. */
 static void options_ttl_tos_bufs(void **state)
 {
@@ -473,6 +495,7 @@ int main(void)
 		cmocka_unit_test(window_right_edge_kept),
 		cmocka_unit_test(window_msb_set),
 		cmocka_unit_test(events_for_data_and_room),
+		cmocka_unit_test(ack_at_right_window_edge),
 		cmocka_unit_test(options_ttl_tos_bufs),
 		cmocka_unit_test(shutdown_read),
 	};
