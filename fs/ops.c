@@ -34,27 +34,45 @@ static bool is_static(fuse_ino_t ino)
 	return ino == INO_ROOT || ino == INO_TCP || ino == INO_CLONE || ino == INO_STATS;
 }
 
-/* Attributes and generation of a node; -ENOENT if it does not exist (any more). */
-static int node_attr(struct netfsd *d, fuse_ino_t ino, struct stat *st, unsigned *gen)
+/* The fixed inode number of FUSE node id `node` (tree.h), or 0 if the node is gone: a
+ * conversation whose number was freed, or taken by another conversation since.  *cp gets
+ * the node's conversation (NULL for the static nodes). */
+static fuse_ino_t node_ino(struct netfsd *d, fuse_ino_t node, struct conv **cp)
 {
-	*gen = 1;
-	if (is_static(ino)) {
-		tree_stat(ino, d->uid, d->gid, st);
-		return 0;
-	}
+	fuse_ino_t ino = tree_node_ino(node);
+
+	*cp = NULL;
+	if (is_static(ino))
+		return tree_node_gen(node) == 0 ? ino : 0;
 	if (!tree_is_conv_ino(ino))
-		return -ENOENT;
+		return 0;
 	struct conv *c = conv_get(&d->convs, tree_ino_conv(ino));
 
-	if (!c)
+	if (!c || c->gen != tree_node_gen(node))
+		return 0;
+	*cp = c;
+	return ino;
+}
+
+/* Attributes and generation of a node; -ENOENT if it does not exist (any more). */
+static int node_attr(struct netfsd *d, fuse_ino_t node, struct stat *st, unsigned *gen)
+{
+	struct conv *c;
+	fuse_ino_t ino = node_ino(d, node, &c);
+
+	if (!ino)
 		return -ENOENT;
-	*gen = c->gen;
-	tree_stat(ino, c->uid, c->gid, st);
+	*gen = c ? c->gen : 1;
+	tree_stat(ino, c ? c->uid : d->uid, c ? c->gid : d->gid, st);
 	return 0;
 }
 
-static fuse_ino_t lookup_child(struct netfsd *d, fuse_ino_t parent, const char *name)
+/* The node id of parent's child called name, or 0. */
+static fuse_ino_t lookup_child(struct netfsd *d, fuse_ino_t parent_node, const char *name)
 {
+	struct conv *c;
+	fuse_ino_t parent = node_ino(d, parent_node, &c);
+
 	if (parent == INO_ROOT)
 		return strcmp(name, "tcp") == 0 ? INO_TCP : 0;
 	if (parent == INO_TCP) {
@@ -64,13 +82,13 @@ static fuse_ino_t lookup_child(struct netfsd *d, fuse_ino_t parent, const char *
 			return INO_STATS;
 		long n = tree_parse_conv_name(name);
 
-		return n >= 0 && conv_get(&d->convs, (unsigned long)n) ?
-			tree_conv_ino((unsigned)n, NF_DIR) : 0;
+		c = n >= 0 ? conv_get(&d->convs, (unsigned long)n) : NULL;
+		return c ? tree_node(tree_conv_ino(c->n, NF_DIR), c->gen) : 0;
 	}
-	if (tree_is_conv_ino(parent) && tree_ino_file(parent) == NF_DIR) {
+	if (c && tree_ino_file(parent) == NF_DIR) {
 		enum net_file k = tree_file_lookup(name);
 
-		return k != NF_DIR ? tree_conv_ino(tree_ino_conv(parent), k) : 0;
+		return k != NF_DIR ? tree_node(tree_conv_ino(c->n, k), c->gen) : 0;
 	}
 	return 0;
 }
@@ -145,11 +163,13 @@ static void dir_add(struct dir_builder *b, const char *name, fuse_ino_t ino, mod
 	b->len += n;
 }
 
-static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+static void op_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
 	struct netfsd *d = daemon_of(req);
 	struct dir_builder b = {.req = req, .size = size, .want = off};
+	struct conv *c;
+	fuse_ino_t ino = node_ino(d, node, &c);
 	char name[16];
 
 	(void)fi;
@@ -171,9 +191,8 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			snprintf(name, sizeof(name), "%u", n);
 			dir_add(&b, name, tree_conv_ino(n, NF_DIR), S_IFDIR);
 		}
-	} else if (tree_is_conv_ino(ino) && tree_ino_file(ino) == NF_DIR &&
-		   conv_get(&d->convs, tree_ino_conv(ino))) {
-		unsigned n = tree_ino_conv(ino);
+	} else if (c && tree_ino_file(ino) == NF_DIR) {
+		unsigned n = c->n;
 
 		dir_add(&b, ".", ino, S_IFDIR);
 		dir_add(&b, "..", INO_TCP, S_IFDIR);
@@ -181,9 +200,8 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			dir_add(&b, tree_file_name((enum net_file)k), tree_conv_ino(n, (enum net_file)k),
 				S_IFREG);
 	} else {
-		/* a file, or a conversation directory that is gone */
-		bool is_file = ino == INO_CLONE || ino == INO_STATS ||
-			       (tree_is_conv_ino(ino) && tree_ino_file(ino) != NF_DIR);
+		/* a file, or a node that is gone (ino 0) */
+		bool is_file = ino != 0;
 
 		free(b.buf);
 		return (void)fuse_reply_err(req, is_file ? ENOTDIR : ENOENT);
@@ -219,20 +237,39 @@ static void open_text(struct netfsd *d, fuse_req_t req, struct fuse_file_info *f
 	reply_open(d, req, fi, h, false);
 }
 
-static void open_conv_file(struct netfsd *d, fuse_req_t req, struct fuse_file_info *fi,
-			   fuse_ino_t ino)
+/* Owner, root, or a member of the conversation's group, also through a supplementary
+ * group (fuse_req_getgroups reads /proc, so only when the cheap checks failed). */
+static bool caller_may_use(fuse_req_t req, const struct conv *c)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct conv *c = conv_get(&d->convs, tree_ino_conv(ino));
+	gid_t small[64], *groups = small;
+	bool member = false;
+	int n;
+
+	if (conv_is_owner(c, ctx->uid, ctx->gid))
+		return true;
+	n = fuse_req_getgroups(req, 64, small);
+	if (n > 64) {
+		groups = malloc(sizeof(*groups) * (size_t)n);
+		n = groups ? fuse_req_getgroups(req, n, groups) : -ENOMEM;
+	}
+	for (int i = 0; i < n && !member; i++)
+		member = groups[i] == c->gid;
+	if (groups != small)
+		free(groups);
+	return member;
+}
+
+static void open_conv_file(struct netfsd *d, fuse_req_t req, struct fuse_file_info *fi,
+			   fuse_ino_t ino, struct conv *c)
+{
 	enum net_file k = tree_ino_file(ino);
 	bool nonblock = fi->flags & O_NONBLOCK;
 	enum handle_kind kind;
 
-	if (!c)
-		return (void)fuse_reply_err(req, ENOENT);
 	if (k == NF_DIR)
 		return (void)fuse_reply_err(req, EISDIR);
-	if (tree_file_is_private(k) && !conv_is_owner(c, ctx->uid, ctx->gid))
+	if (tree_file_is_private(k) && !caller_may_use(req, c))
 		return (void)fuse_reply_err(req, EACCES);
 	if (!tree_file_is_private(k)) {
 		if ((fi->flags & O_ACCMODE) != O_RDONLY)
@@ -262,10 +299,12 @@ static void open_conv_file(struct netfsd *d, fuse_req_t req, struct fuse_file_in
 	reply_open(d, req, fi, h, kind == H_DATA || kind == H_PEEK);
 }
 
-static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void op_open(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
 {
 	struct netfsd *d = daemon_of(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct conv *c;
+	fuse_ino_t ino = node_ino(d, node, &c);
 
 	switch (ino) {
 	case INO_ROOT:
@@ -288,9 +327,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return reply_open(d, req, fi, h, false);
 	}
 	}
-	if (!tree_is_conv_ino(ino))
+	if (!c)
 		return (void)fuse_reply_err(req, ENOENT);
-	open_conv_file(d, req, fi, ino);
+	open_conv_file(d, req, fi, ino, c);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -4,8 +4,11 @@
  * alone (libnetfs-compat relies on this; netfs(4) documents it):
  *   1 root, 2 /tcp, 3 /tcp/clone, 4 /tcp/stats,
  *   conversation N's files: TREE_CONV_BASE + N*16 + k, k = enum net_file.
- * A reused conversation number gets a new generation, so the kernel never confuses the
- * old and the new directory.
+ * Those are the st_ino the kernel shows.  FUSE node ids (what the kernel caches and sends
+ * back) carry the conversation's generation above them, so a reused number never brings
+ * back a node id the kernel still holds for the old conversation: the kernel would take
+ * that for a reused inode, mark its cached one bad, and callers still on it (a cwd, a
+ * racing lookup) would get EIO instead of ENOENT.
  */
 #ifndef FS_TREE_H
 #define FS_TREE_H
@@ -52,6 +55,22 @@ static inline unsigned tree_ino_conv(fuse_ino_t ino)
 static inline enum net_file tree_ino_file(fuse_ino_t ino)
 {
 	return (enum net_file)((ino - TREE_CONV_BASE) % 16);
+}
+
+/* Node id of fixed inode ino in generation gen (0 for root, /tcp, clone, stats). */
+static inline fuse_ino_t tree_node(fuse_ino_t ino, unsigned gen)
+{
+	return ino | (fuse_ino_t)gen << 32;
+}
+
+static inline fuse_ino_t tree_node_ino(fuse_ino_t node)
+{
+	return node & 0xffffffffu;
+}
+
+static inline unsigned tree_node_gen(fuse_ino_t node)
+{
+	return (unsigned)(node >> 32);
 }
 
 /* "ctl", "data", ... for k >= NF_CTL. */

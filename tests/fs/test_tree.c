@@ -18,6 +18,12 @@
 static void test_inode_encoding(void **state)
 {
 	(void)state;
+	/* node ids: the fixed number below, the generation above; static nodes unchanged */
+	assert_int_equal(tree_node(INO_ROOT, 0), 1);
+	assert_int_equal(tree_node_ino(tree_node(tree_conv_ino(65535, NF_PEEK), 7)),
+			 tree_conv_ino(65535, NF_PEEK));
+	assert_int_equal(tree_node_gen(tree_node(tree_conv_ino(3, NF_DATA), 0xfffffffeu)), 0xfffffffeu);
+	assert_true(tree_node(tree_conv_ino(3, NF_DATA), 1) != tree_node(tree_conv_ino(3, NF_DATA), 2));
 	/* the numbers netfs(4) documents and libnetfs-compat relies on */
 	assert_int_equal(tree_conv_ino(0, NF_DIR), 0x10000);
 	assert_int_equal(tree_conv_ino(0, NF_CTL), 0x10001);
