@@ -67,6 +67,7 @@ struct run {
 	FILE *trace;           /* --pcap */
 	struct tcp_sock *listener, *conn;
 	bool listener_event, conn_event;
+	unsigned listener_poll, conn_poll;  /* tcp_poll() when the application last looked */
 	struct stream gs;      /* the stack's side of the transfer */
 	struct hostpeer hp;    /* the host's side */
 	int lfd;               /* host listening socket (connect scenario) */
@@ -166,6 +167,34 @@ static void guest_recv(struct run *r)
 	}
 }
 
+/* Remember what the sockets looked like when the application was done with them. */
+static void note_poll(struct run *r)
+{
+	r->conn_poll = r->conn ? tcp_poll(r->conn) : 0;
+	r->listener_poll = r->listener ? tcp_poll(r->listener) : 0;
+}
+
+/* Readiness is level-triggered with a callback whenever it may change (tcp.h): after a
+ * stack call that the application did not make, a socket whose tcp_poll() changed must
+ * have had its callback. */
+static void check_events(struct run *r, const char *call)
+{
+	unsigned now;
+	if (r->conn && !r->conn_event && (now = tcp_poll(r->conn)) != r->conn_poll)
+		fail(r, "missed event: tcp_poll() of the connection went 0x%x -> 0x%x in %s "
+		     "without a callback (state %s)", r->conn_poll, now, call,
+		     tcp_state_name(tcp_state(r->conn)));
+	if (r->listener && !r->listener_event && (now = tcp_poll(r->listener)) != r->listener_poll)
+		fail(r, "missed event: tcp_poll() of the listener went 0x%x -> 0x%x in %s "
+		     "without a callback", r->listener_poll, now, call);
+}
+
+static void advance(struct run *r, uint64_t t_us)
+{
+	ns_advance(r->st, t_us / 1000);
+	check_events(r, "ns_advance");
+}
+
 static void guest_step(struct run *r)
 {
 	if (r->listener_event) {
@@ -181,8 +210,10 @@ static void guest_step(struct run *r)
 				     "rewrites loopback clients)", ra);
 		}
 	}
-	if (!r->conn || !r->conn_event)
+	if (!r->conn || !r->conn_event) {
+		note_poll(r);
 		return;
+	}
 	r->conn_event = false;
 	int err = tcp_error(r->conn, false);
 	if (err) {
@@ -190,10 +221,11 @@ static void guest_step(struct run *r)
 		     tcp_state_name(tcp_state(r->conn)));
 		return;
 	}
-	if (tcp_state(r->conn) == TCP_SYN_SENT || tcp_state(r->conn) == TCP_SYN_RECEIVED)
-		return;
-	guest_send(r);
-	guest_recv(r);
+	if (tcp_state(r->conn) != TCP_SYN_SENT && tcp_state(r->conn) != TCP_SYN_RECEIVED) {
+		guest_send(r);
+		guest_recv(r);
+	}
+	note_poll(r);
 }
 
 /* Deliver every due frame, alternating directions, then let the application react. */
@@ -201,7 +233,7 @@ static void pump(struct run *r)
 {
 	for (int i = 0; i < PUMP_BURST; i++) {
 		uint64_t t = now_us();
-		ns_advance(r->st, t / 1000);
+		advance(r, t);
 		struct flink_frame *to_stack = flink_take(&r->link, FLINK_TO_STACK, t);
 		struct flink_frame *to_host = flink_take(&r->link, FLINK_TO_HOST, t);
 		if (!to_stack && !to_host)
@@ -210,6 +242,7 @@ static void pump(struct run *r)
 			if (r->trace)
 				trace_frame(r->trace, t, to_stack->data, to_stack->len);
 			ns_input(r->st, to_stack->data, to_stack->len);
+			check_events(r, "ns_input");
 		}
 		if (to_host) {
 			if (r->trace)
@@ -234,7 +267,7 @@ static uint32_t ms_until(uint64_t when_us, uint64_t t_us)
 static void loop_round(struct run *r)
 {
 	uint64_t t = now_us();
-	ns_advance(r->st, t / 1000);
+	advance(r, t);
 	pump(r);
 
 	struct pollfd pfd[MAX_POLLFDS];
@@ -439,6 +472,7 @@ static int start_connect(struct run *r)
 		fail(r, "tcp_connect(10.0.2.2:%u): %s", port, strerror(-rc));
 		return -1;
 	}
+	note_poll(r);
 	printf("  stack connects to 10.0.2.2:%u (host 127.0.0.1:%u)\n", port, port);
 	return 0;
 }
@@ -471,6 +505,7 @@ static int start_accept(struct run *r)
 		     HOST_PORT_FIRST + HOST_PORT_COUNT - 1);
 		return -1;
 	}
+	note_poll(r);
 	printf("  host connects to 127.0.0.1:%u, forwarded to 10.0.2.15:%u\n", r->host_port,
 	       GUEST_PORT);
 	if (hostpeer_connect(&r->hp, r->host_port) < 0) {
@@ -538,6 +573,12 @@ static void teardown(struct run *r)
 		fclose(r->trace);
 }
 
+static void print_reproduce(const struct run *r)
+{
+	printf("reproduce: %s --seed %" PRIu64 " --bytes %" PRIu64 " --profile %s --mtu %u %s\n",
+	       r->argv0, r->o.seed, r->o.bytes, r->o.profile->name, r->o.mtu, r->o.scenario);
+}
+
 static void print_failure(struct run *r)
 {
 	printf("FAIL: %s\n", r->failure);
@@ -556,15 +597,14 @@ static void print_failure(struct run *r)
 		read_counters(r, &c);
 		printf("  stack stats:\n%s", c.text);
 	}
-	printf("reproduce: %s --seed %" PRIu64 " --bytes %" PRIu64 " --profile %s --mtu %u %s\n",
-	       r->argv0, r->o.seed, r->o.bytes, r->o.profile->name, r->o.mtu, r->o.scenario);
+	print_reproduce(r);
 }
 
 static int run_scenario(struct run *r)
 {
 	printf("link %s/%s: seed %" PRIu64 ", %" PRIu64 " bytes each way, mtu %u\n",
 	       r->o.scenario, r->o.profile->name, r->o.seed, r->o.bytes, r->o.mtu);
-	fflush(stdout);
+	print_reproduce(r);  /* also for a crash, which prints nothing of ours */
 	struct counters before, after;
 	if (setup(r) == 0) {
 		read_counters(r, &before);
