@@ -46,6 +46,30 @@ uint16_t conv_random_port(struct conv_table *t)
 	return (uint16_t)(EPHEMERAL_LO + t->rand % (EPHEMERAL_HI - EPHEMERAL_LO + 1));
 }
 
+char *conv_wbuf_get(struct conv_table *t, size_t n, size_t *cap)
+{
+	char *buf = t->wbuf;
+
+	if (buf && t->wbuf_cap >= n) {
+		*cap = t->wbuf_cap;
+		t->wbuf = NULL;
+		return buf;
+	}
+	*cap = n;
+	return malloc(n);
+}
+
+void conv_wbuf_put(struct conv_table *t, char *buf, size_t cap)
+{
+	if (t->wbuf && t->wbuf_cap >= cap) {
+		free(buf);
+		return;
+	}
+	free(t->wbuf);
+	t->wbuf = buf;
+	t->wbuf_cap = cap;
+}
+
 void conv_setup(struct conv *c, uid_t uid, gid_t gid, struct tcp_sock *s)
 {
 	c->gen++;
@@ -437,6 +461,9 @@ void conv_table_fini(struct conv_table *t, int err)
 	free(t->scratch);
 	t->scratch = NULL;
 	t->scratch_cap = 0;
+	free(t->wbuf);
+	t->wbuf = NULL;
+	t->wbuf_cap = 0;
 	t->nv = t->cap = t->free_hint = 0;
 	t->dirty = NULL;
 }

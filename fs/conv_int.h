@@ -18,6 +18,7 @@ struct wait {
 	size_t size;                 /* read: bytes asked; connect: the write count to answer */
 	char *buf;                   /* write: the bytes not yet sent when it was parked */
 	size_t len, off;             /* buf's length, and how much of it is in the send buffer */
+	size_t cap;                  /* buf's size (conv_wbuf_get) */
 	size_t done;                 /* write: the count to answer (all bytes taken so far) */
 	struct fuse_file_info fi;    /* listen: the open to answer */
 };
@@ -49,6 +50,11 @@ void conv_remove_forward(struct conv *c);
 /* Let go of the socket (FIN, or RST if unread data; a listener's queue is reset). */
 void conv_release_socket(struct conv *c);
 uint16_t conv_random_port(struct conv_table *t);
+/* A buffer for the unsent rest of a parked write (up to 1 MiB): the table keeps the
+ * largest one given back, so a bulk writer that parks every write reuses one buffer
+ * instead of mapping, faulting in and unmapping a fresh one each time. */
+char *conv_wbuf_get(struct conv_table *t, size_t n, size_t *cap);
+void conv_wbuf_put(struct conv_table *t, char *buf, size_t cap);
 
 /* ---- errors (cmd.c) ---------------------------------------------------------------------- */
 

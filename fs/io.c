@@ -141,7 +141,7 @@ void conv_write(struct conv *c, fuse_req_t req, const char *buf, size_t len, boo
 
 	if (w) {
 		w->len = len - (size_t)r;
-		w->buf = malloc(w->len);
+		w->buf = conv_wbuf_get(c->tab, w->len, &w->cap);
 	}
 	if (!w || !w->buf) {
 		if (w)

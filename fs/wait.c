@@ -51,7 +51,10 @@ struct wait *wait_new(enum wait_kind kind, fuse_req_t req)
 
 void wait_free(struct wait *w)
 {
-	free(w->buf);
+	if (w->buf && w->conv)
+		conv_wbuf_put(w->conv->tab, w->buf, w->cap);
+	else
+		free(w->buf);
 	free(w);
 }
 
