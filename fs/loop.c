@@ -1,15 +1,14 @@
 /* fs/loop.c — the one event loop: FUSE requests, slirp's sockets, the stack's timers.
  *
  * Each round: deliver the frames that had to wait (wire.c) and answer what became
- * answerable (conv_service), then sleep in ppoll() on the FUSE device and slirp's
- * epoll set (slink_watch_fd: idle sockets cost nothing there) until the earliest timer,
+ * answerable (conv_service), then sleep in slink_wait() on the FUSE device and slirp's
+ * epoll set (idle sockets cost nothing there) until the earliest timer,
  * then let slirp run (slink_dispatch: its ready sockets and due TCP timers; frames it sends
  * go straight into the stack) and drain the FUSE device.
- * Signals are blocked except inside ppoll(), so a SIGTERM is never lost between a check
- * and the sleep.
+ * Signals are blocked except inside that sleep (epoll_pwait), so a SIGTERM is never lost
+ * between a check and the sleep.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +36,7 @@ uint64_t loop_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Block the stop signals (they are taken only inside ppoll); *old gets the mask to use there. */
+/* Block the stop signals (they are taken only inside the sleep); *old gets the mask to use there. */
 static void catch_stop_signals(sigset_t *old)
 {
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
@@ -100,13 +99,10 @@ static uint32_t timeout_until(uint64_t deadline, uint64_t now)
 int loop_run(struct netfsd *d)
 {
 	struct fuse_buf buf = {.mem = NULL};
-	struct pollfd pfd[2] = {
-		{.fd = fuse_session_fd(d->se), .events = POLLIN},
-		{.fd = slink_watch_fd(d->link), .events = POLLIN},
-	};
+	int fuse_fd = fuse_session_fd(d->se);
 	sigset_t waitmask;
 
-	if (pfd[1].fd < 0) {
+	if (slink_watch_fd(d->link) < 0) {
 		perror("netfsd: epoll");
 		return -1;
 	}
@@ -122,11 +118,10 @@ int loop_run(struct netfsd *d)
 
 		slink_prepare(d->link, &timeout);
 
-		struct timespec ts = {.tv_sec = timeout / 1000, .tv_nsec = (long)(timeout % 1000) * 1000000};
-		int r = ppoll(pfd, 2, timeout == UINT32_MAX ? NULL : &ts, &waitmask);
+		int r = slink_wait(d->link, fuse_fd, timeout, &waitmask);
 
-		slink_dispatch(d->link, r > 0 && pfd[1].revents, r < 0);
-		if (r > 0 && pfd[0].revents)
+		slink_dispatch(d->link, r > 0 && (r & SLINK_SLIRP_READY), r < 0);
+		if (r > 0 && (r & SLINK_OWNER_READY))
 			drain_fuse(d, &buf);
 	}
 	free(buf.mem);

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,6 +59,8 @@ struct slink {
 	int *ready;                 /* fds whose revents are set */
 	int nready, readycap;
 	unsigned round;
+	int owner_fd;               /* slink_wait's extra fd in the set, -1 none */
+	bool owner_ready;
 	bool changed;               /* slirp ran since the last fill: its wishes may differ */
 	int64_t due_ms;             /* slirp's TCP timers want slirp_pollfds_poll by then */
 };
@@ -222,6 +225,7 @@ struct slink *slink_new(const struct slink_config *cfg, slink_frame_fn to_guest,
 	l->to_guest = to_guest;
 	l->ctx = ctx;
 	l->epfd = -1;
+	l->owner_fd = -1;
 	l->changed = true;
 
 	/* slirp writes to host sockets with plain send(): a peer that went away must not kill us. */
@@ -569,27 +573,50 @@ void slink_prepare(struct slink *l, uint32_t *timeout_ms)
 	lower_timeout_for_timers(l, timeout_ms);
 }
 
-/* Copy what is ready in the set into the fds' revents. */
-static void collect_ready(struct slink *l)
+/* Wait on the set (timeout_ms -1: forever, 0: just look) and copy what is ready into the
+ * fds' revents.  Returns the number of events (the owner's fd among them), or -1. */
+static int wait_ready(struct slink *l, int timeout_ms, const sigset_t *mask)
 {
 	struct epoll_event ev[EPOLL_BATCH];
-	int n = epoll_wait(l->epfd, ev, EPOLL_BATCH, 0);
+	int n = epoll_pwait(l->epfd, ev, EPOLL_BATCH, timeout_ms, mask);
 
-	if (n <= 0 || !grow_ints(&l->ready, &l->readycap, n))
-		return;
+	l->owner_ready = false;
+	if (n <= 0 || !grow_ints(&l->ready, &l->readycap, l->nready + n))
+		return n;
 	for (int i = 0; i < n; i++) {
 		int fd = ev[i].data.fd;
 
+		if (fd == l->owner_fd) {
+			l->owner_ready = true;
+			continue;
+		}
 		l->fds[fd].revents = from_epoll_events(ev[i].events);
 		l->ready[l->nready++] = fd;
 	}
+	return n;
+}
+
+int slink_wait(struct slink *l, int owner_fd, uint32_t timeout_ms, const sigset_t *mask)
+{
+	if (owner_fd != l->owner_fd) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = owner_fd};
+
+		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, owner_fd, &ev) < 0)
+			return -1;
+		l->owner_fd = owner_fd;
+	}
+	int r = wait_ready(l, timeout_ms > INT_MAX ? -1 : (int)timeout_ms, mask);
+
+	if (r < 0)
+		return -1;
+	return (l->owner_ready ? SLINK_OWNER_READY : 0) | (l->nready ? SLINK_SLIRP_READY : 0);
 }
 
 void slink_dispatch(struct slink *l, bool ready, bool error)
 {
 	if (ready || error || now_ms() >= l->due_ms) {
-		if (ready && !error)
-			collect_ready(l);
+		if (ready && !error && l->nready == 0)
+			wait_ready(l, 0, NULL);  /* slink_wait has not looked yet */
 		slirp_pollfds_poll(l->slirp, error, cb_get_revents_epoll, l);
 		for (int i = 0; i < l->nready; i++)
 			l->fds[l->ready[i]].revents = 0;

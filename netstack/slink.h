@@ -15,6 +15,7 @@
 #define NETSTACK_SLINK_H
 
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,6 +57,12 @@ void slink_poll(struct slink *l, struct pollfd *pfd, int n, bool error);
 int slink_watch_fd(struct slink *l);  /* -1 with errno if the epoll set cannot be made */
 void slink_prepare(struct slink *l, uint32_t *timeout_ms);
 void slink_dispatch(struct slink *l, bool ready, bool error);
+/* Or sleep in slink itself, on the set plus one fd of the owner's (POLLIN), with the signal
+ * mask of epoll_pwait: one syscall where poll + epoll_wait would be two.  Returns -1 with
+ * errno (EINTR), or which side is ready; then slink_dispatch(l, r & SLINK_SLIRP_READY, r < 0). */
+#define SLINK_OWNER_READY 1
+#define SLINK_SLIRP_READY 2
+int slink_wait(struct slink *l, int owner_fd, uint32_t timeout_ms, const sigset_t *mask);
 
 /* Host forward: host hostfwd_addr:host_port -> guest:guest_port.  0 or -errno
  * (-EADDRINUSE when the host port is taken). */
