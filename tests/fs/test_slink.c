@@ -229,6 +229,78 @@ static void test_fill_too_small(void **state)
 	slink_free(l);
 }
 
+/* Run epoll-mode rounds until slirp has sent the guest a frame (the SYN of a forwarded host
+ * connection, or its ARP request for the guest first); bounded by about 2 s. */
+static int rounds_until_frame(struct slink *l, struct frames *f, int owner)
+{
+	int seen = 0;
+
+	for (int i = 0; i < 200 && f->count == 0; i++) {
+		uint32_t timeout = 10;
+
+		slink_prepare(l, &timeout);
+		int r = slink_wait(l, owner, timeout, NULL);
+
+		assert_true(r >= 0);
+		seen |= r;
+		slink_dispatch(l, r & SLINK_SLIRP_READY, false);
+	}
+	return seen;
+}
+
+static int connect_to(uint16_t port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	assert_true(connect(s, (struct sockaddr *)&a, sizeof(a)) == 0 || errno == EINPROGRESS);
+	return s;
+}
+
+/* The epoll mode sees a forwarded connection, and still sees one after the listener was
+ * replaced by another one (slirp 4.7 does not register listeners, and the new one usually
+ * gets the old one's fd number).  The owner's fd is reported apart from slirp's. */
+static void test_epoll_mode(void **state)
+{
+	struct frames f = {0};
+	struct slink *l = slink_new(&base_cfg, to_guest, &f);
+	uint16_t p1 = free_port(), p2 = free_port();
+	int pipefd[2], s1, s2;
+	uint32_t timeout = 0;
+	(void)state;
+
+	assert_non_null(l);
+	assert_int_equal(pipe(pipefd), 0);
+	assert_true(slink_watch_fd(l) >= 0);
+	slink_prepare(l, &timeout);
+	assert_int_equal(slink_wait(l, pipefd[0], 0, NULL), 0);  /* nothing ready */
+	slink_dispatch(l, false, false);
+
+	assert_int_equal(slink_hostfwd_add(l, p1, 9000), 0);
+	s1 = connect_to(p1);
+	assert_true(rounds_until_frame(l, &f, pipefd[0]) & SLINK_SLIRP_READY);
+	assert_true(f.count > 0);
+
+	assert_int_equal(slink_hostfwd_remove(l, p1), 0);
+	assert_int_equal(slink_hostfwd_add(l, p2, 9001), 0);
+	f.count = 0;
+	s2 = connect_to(p2);
+	rounds_until_frame(l, &f, pipefd[0]);
+	assert_true(f.count > 0);
+
+	assert_int_equal(write(pipefd[1], "x", 1), 1);
+	timeout = 0;
+	slink_prepare(l, &timeout);
+	assert_true(slink_wait(l, pipefd[0], 1000, NULL) & SLINK_OWNER_READY);
+	slink_dispatch(l, false, false);
+	close(s1);
+	close(s2);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	slink_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_hostfwd_burst),
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_fill_too_small),
+		cmocka_unit_test(test_epoll_mode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
