@@ -17,7 +17,8 @@
  *
  * Oracle besides the sanitizers: every frame the stack emits comes from our MAC, and every
  * IPv4 frame from 10.0.2.15 with correct checksums and a length that matches the frame
- * (or is padded to the 60-byte Ethernet minimum).
+ * (or is padded to the 60-byte Ethernet minimum); after ns_advance(t) no timer is due at
+ * or before t any more (else an event loop would spin).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -128,6 +129,19 @@ static void settle(void)
 	}
 }
 
+static void advance(ns_time_t ms)
+{
+	h.now += ms;
+	ns_advance(h.st, h.now);
+	ns_time_t next = ns_next_deadline(h.st);
+	if (next != NS_NEVER && next <= h.now) {
+		fprintf(stderr, "fuzz_frames: after ns_advance(%llu) a timer is still due at %llu\n",
+			(unsigned long long)h.now, (unsigned long long)next);
+		abort();
+	}
+	settle();
+}
+
 static void feed(const uint8_t *f, size_t len)
 {
 	ns_input(h.st, f, len);
@@ -207,11 +221,8 @@ static void teardown(void)
 	if (h.listener)
 		tcp_close(h.listener);
 	/* Let closing connections run their timers out before the stack goes away. */
-	for (int i = 0; i < 4; i++) {
-		h.now += 120000;
-		ns_advance(h.st, h.now);
-		settle();
-	}
+	for (int i = 0; i < 4; i++)
+		advance(120000);
 	ns_destroy(h.st);
 }
 
@@ -309,11 +320,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		patch(frame, len, op);
 		feed(frame, len);
 		ns_time_t ms = (ns_time_t)(tick & 15) << (tick >> 4);
-		if (ms) {
-			h.now += ms;
-			ns_advance(h.st, h.now);
-			settle();
-		}
+		if (ms)
+			advance(ms);
 		app(op, tick);
 	}
 	teardown();
