@@ -82,7 +82,8 @@ uint32_t tcp_rcv_window(const struct tcp_sock *s)
  * peer may already have; a segment that old is unacceptable there and only draws another
  * ACK, and two stacks doing it at once would ping-pong ACKs forever (BSD uses snd_max for
  * the same reason). */
-void tcp_emit(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len)
+static void tcp_emit_mss(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32_t off,
+			 uint32_t len, uint16_t mss)
 {
 	struct ns_stack *st = s->st;
 	struct tcp_hdr_out h = {
@@ -103,8 +104,7 @@ void tcp_emit(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32_t off, uin
 		if (SEQ_GT(s->rcv_nxt + wnd, s->rcv_adv))
 			s->rcv_adv = s->rcv_nxt + wnd;
 	}
-	if (flags & TCP_SYN)
-		h.mss = (uint16_t)(st->cfg.mtu - 40);
+	h.mss = mss;
 	size_t hl = TCP_HLEN + (h.mss ? 4 : 0);
 	tcp_buf_copy_out(&s->sndbuf, off, ip_payload(st) + hl, len);
 	if ((len || (flags & (TCP_SYN | TCP_FIN))) && SEQ_LT(seq, s->snd_max)) {
@@ -118,6 +118,11 @@ void tcp_emit(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32_t off, uin
 		tcp_timer_stop(s, TT_DELACK);
 	}
 	tcp_xmit(st, &h, len);
+}
+
+void tcp_emit(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len)
+{
+	tcp_emit_mss(s, seq, flags, off, len, flags & TCP_SYN ? (uint16_t)(s->st->cfg.mtu - 40) : 0);
 }
 
 void tcp_reply_rst(struct ns_stack *st, const struct ip_hdr_info *ip, const uint8_t *th,
@@ -185,7 +190,15 @@ static void tcp_output_syn(struct tcp_sock *s)
 			s->rtt_seq = s->iss;
 			s->rtt_start = s->st->now;
 		}
-		tcp_emit(s, s->iss, flags, 0, 0);
+		/* A retransmitted SYN-ACK goes without the MSS option.  libslirp 4.7 applies an
+		 * MSS option in any state (tcp_dooptions -> tcp_mss -> sbreserve), and
+		 * sbreserve empties its send buffer: if slirp is established already (our
+		 * ACK was lost, or we dropped the handshake's ACK because the accept queue was
+		 * full), the bytes it then retransmits are garbage.  Without the option a peer
+		 * that missed the first SYN-ACK just assumes 536 (slirp: 1460). */
+		uint16_t mss = s->passive && s->state == TCP_SYN_RECEIVED &&
+			       SEQ_GT(s->snd_max, s->iss) ? 0 : (uint16_t)(s->st->cfg.mtu - 40);
+		tcp_emit_mss(s, s->iss, flags, 0, 0, mss);
 		s->snd_nxt = s->iss + 1;
 		if (SEQ_GT(s->snd_nxt, s->snd_max))
 			s->snd_max = s->snd_nxt;

@@ -197,7 +197,8 @@ static void syn_received_dup_syn(void **state)
 	h_send(h, RPORT, LPORT, PISN, 0, F_SYN, 65535, NULL, 0);
 	struct h_seg sa = expect_seg_any(h, F_SYN | F_ACK, PISN + 1, 0);
 	h_send(h, RPORT, LPORT, PISN, 0, F_SYN, 65535, NULL, 0);
-	expect_seg(h, F_SYN | F_ACK, sa.seq, PISN + 1, 0);
+	struct h_seg again = expect_seg(h, F_SYN | F_ACK, sa.seq, PISN + 1, 0);
+	assert_int_equal(again.mss, H_MTU - 40);       /* the peer is still connecting */
 	expect_none(h);
 	h_send(h, RPORT, LPORT, PISN + 1, sa.seq + 1, F_ACK, 65535, NULL, 0);
 	assert_int_equal(tcp_accept_queue_len(l), 1);
@@ -338,7 +339,8 @@ static void backlog_full_drops_final_ack(void **state)
 	expect_none(h);
 	assert_int_equal(tcp_accept_queue_len(l), 2);
 	h_advance(h, 1000);
-	expect_seg(h, F_SYN | F_ACK, b.seq, 5001, 0);
+	struct h_seg again = expect_seg(h, F_SYN | F_ACK, b.seq, 5001, 0);
+	assert_int_equal(again.optlen, 0);      /* the peer is established: no MSS option */
 	struct tcp_sock *sa = tcp_accept(l);
 	h_send(h, RPORT + 1, LPORT, 5001, b.seq + 1, F_ACK, 65535, NULL, 0);
 	expect_none(h);
@@ -402,13 +404,16 @@ static void syn_ack_retransmit_and_give_up(void **state)
 	assert_int_equal(tcp_listen(l, 4), 0);
 	h_send(h, RPORT, LPORT, PISN, 0, F_SYN, 65535, NULL, 0);
 	struct h_seg a = expect_seg_any(h, F_SYN | F_ACK, PISN + 1, 0);
+	assert_int_equal(a.mss, H_MTU - 40);
 	uint32_t rto = 1000;
 	for (int i = 0; i < 5; i++) {
 		assert_int_equal(ns_next_deadline(h->st), h->now + rto);
 		h_advance(h, rto - 1);
 		expect_none(h);
 		h_advance(h, 1);
-		expect_seg(h, F_SYN | F_ACK, a.seq, PISN + 1, 0);
+		struct h_seg r = expect_seg(h, F_SYN | F_ACK, a.seq, PISN + 1, 0);
+		/* no MSS option: libslirp 4.7 would empty its send buffer on it */
+		assert_int_equal(r.optlen, 0);
 		rto *= 2;
 	}
 	h_advance(h, rto);
