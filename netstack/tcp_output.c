@@ -61,15 +61,25 @@ static void tcp_xmit(struct ns_stack *st, const struct tcp_hdr_out *h, size_t pa
 	ip_output(st, &ip, len);
 }
 
+/* How far the right edge must be able to move before moving it is worth it: a full segment
+ * or half the largest window we can offer.  Half of TCP_MAXWIN, not of the buffer: with a
+ * 64 KiB buffer the window is capped at 65535, and half the buffer (32768) would then never
+ * fit after one odd-sized segment, leaving the window one segment wide for good. */
+static uint32_t tcp_rcv_unit(const struct tcp_sock *s)
+{
+	size_t cap = s->rcvbuf.cap < TCP_MAXWIN ? s->rcvbuf.cap : TCP_MAXWIN;
+	uint32_t unit = (uint32_t)(cap / 2);
+
+	return unit < s->rcv_mss ? unit : s->rcv_mss;
+}
+
 uint32_t tcp_rcv_window(const struct tcp_sock *s)
 {
 	size_t space = tcp_buf_space(&s->rcvbuf);
 	uint32_t win = space > TCP_MAXWIN ? TCP_MAXWIN : (uint32_t)space;
 	uint32_t adv = SEQ_GT(s->rcv_adv, s->rcv_nxt) ? s->rcv_adv - s->rcv_nxt : 0;
-	uint32_t unit = (uint32_t)(s->rcvbuf.cap / 2);
+	uint32_t unit = tcp_rcv_unit(s);
 
-	if (unit > s->rcv_mss)
-		unit = s->rcv_mss;
 	/* Never move the right edge back; move it forward only by a worthwhile amount
 	 * (receiver-side silly window avoidance, RFC 1122 4.2.3.3). */
 	if (win <= adv || win - adv < unit)
@@ -288,9 +298,10 @@ void tcp_window_update(struct tcp_sock *s)
 		return;
 	uint32_t adv = SEQ_GT(s->rcv_adv, s->rcv_nxt) ? s->rcv_adv - s->rcv_nxt : 0;
 	uint32_t win = tcp_rcv_window(s);
-	/* Like Linux: worth a segment once the window at least doubles.  A reopened zero window
-	 * always qualifies, which matters: slirp probes a closed window only every 5 s. */
-	if (win > adv && win >= 2 * adv) {
+	/* Like Linux: worth a segment once the window at least doubles or grows by the unit
+	 * above.  A reopened zero window always qualifies, which matters: slirp probes a closed
+	 * window only every 5 s. */
+	if (win > adv && (win >= 2 * adv || win - adv >= tcp_rcv_unit(s))) {
 		s->st->tcp.window_updates++;
 		s->wnd_update = true;
 		tcp_emit(s, s->snd_max, TCP_ACK, 0, 0);

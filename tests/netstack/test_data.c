@@ -170,6 +170,38 @@ static void bulk_receive_window(void **state)
 	h_free(h);
 }
 
+/* slirp at MTU 65520 sends 32768 + 32767-byte pairs.  After an odd-sized segment has been
+ * read, the window must open all the way again (65535, the cap without window scaling), not
+ * stay one segment wide: the unit of "worth moving the right edge" is half the largest
+ * window we can offer, and 65535 is odd. */
+static void window_reopens_after_odd_segment(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 65480, &iss, NULL, &ev);
+	uint8_t *buf = malloc(65536);
+	uint32_t seq = PISN + 1;
+
+	for (int round = 0; round < 3; round++) {
+		size_t len = round == 0 ? 32767 : 32768;
+		h_send(h, RPORT, LPORT, seq, iss + 1, F_ACK | F_PSH, 65535, pattern, len);
+		seq += (uint32_t)len;
+		h_advance(h, 50);       /* the delayed ACK goes out while the data is unread */
+		assert_int_equal(tcp_recv(s, buf, 65536, 0), (ssize_t)len);
+		h_advance(h, 50);
+	}
+	struct h_seg last = { 0 };
+	while (h->next < h->nframes)
+		h_take(h, &last);
+	assert_int_equal(last.ack, seq);
+	assert_int_equal(last.wnd, 65535);
+	free(buf);
+	tcp_close(s);
+	h_free(h);
+}
+
 /* Out-of-order segments are held and delivered once the hole fills; each OOO segment draws
  * an immediate duplicate ACK. */
 static void out_of_order_reassembly(void **state)
@@ -485,6 +517,7 @@ int main(void)
 		cmocka_unit_test(send_nodelay),
 		cmocka_unit_test(send_flow_control),
 		cmocka_unit_test(bulk_receive_window),
+		cmocka_unit_test(window_reopens_after_odd_segment),
 		cmocka_unit_test(out_of_order_reassembly),
 		cmocka_unit_test(duplicate_and_overlap),
 		cmocka_unit_test(out_of_window_data),
