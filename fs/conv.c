@@ -46,28 +46,30 @@ uint16_t conv_random_port(struct conv_table *t)
 	return (uint16_t)(EPHEMERAL_LO + t->rand % (EPHEMERAL_HI - EPHEMERAL_LO + 1));
 }
 
-char *conv_wbuf_get(struct conv_table *t, size_t n, size_t *cap)
+void *conv_rx_take(struct conv_table *t, const char *bytes, size_t len)
 {
-	char *buf = t->wbuf;
+	struct fuse_buf *rx = t->rx;
 
-	if (buf && t->wbuf_cap >= n) {
-		*cap = t->wbuf_cap;
-		t->wbuf = NULL;
-		return buf;
-	}
-	*cap = n;
-	return malloc(n);
+	if (!rx || !rx->mem || (rx->flags & FUSE_BUF_IS_FD))
+		return NULL;
+	uintptr_t lo = (uintptr_t)rx->mem, p = (uintptr_t)bytes;
+
+	if (p < lo || p + len > lo + rx->size)
+		return NULL;  /* not the loop's buffer: the caller copies */
+	void *mem = rx->mem;
+
+	rx->mem = t->rx_spare;
+	t->rx_spare = NULL;
+	return mem;
 }
 
-void conv_wbuf_put(struct conv_table *t, char *buf, size_t cap)
+void conv_rx_put(struct conv_table *t, void *mem)
 {
-	if (t->wbuf && t->wbuf_cap >= cap) {
-		free(buf);
+	if (t->rx_spare) {
+		free(mem);
 		return;
 	}
-	free(t->wbuf);
-	t->wbuf = buf;
-	t->wbuf_cap = cap;
+	t->rx_spare = mem;
 }
 
 void conv_setup(struct conv *c, uid_t uid, gid_t gid, struct tcp_sock *s)
@@ -461,9 +463,8 @@ void conv_table_fini(struct conv_table *t, int err)
 	free(t->scratch);
 	t->scratch = NULL;
 	t->scratch_cap = 0;
-	free(t->wbuf);
-	t->wbuf = NULL;
-	t->wbuf_cap = 0;
+	free(t->rx_spare);
+	t->rx_spare = NULL;
 	t->nv = t->cap = t->free_hint = 0;
 	t->dirty = NULL;
 }

@@ -70,8 +70,8 @@ struct conv_table {
 	uint64_t rand;             /* xorshift state for ephemeral port candidates */
 	char *scratch;             /* reads are copied through it (io.c) */
 	size_t scratch_cap;
-	char *wbuf;                /* a parked write's buffer, kept for the next one */
-	size_t wbuf_cap;
+	struct fuse_buf *rx;       /* the loop's receive buffer (the request being handled) */
+	void *rx_spare;            /* a receive buffer a finished write gave back (io.c) */
 };
 
 struct conv {

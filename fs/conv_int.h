@@ -16,9 +16,10 @@ struct wait {
 	struct conv *conv;
 	fuse_req_t req;
 	size_t size;                 /* read: bytes asked; connect: the write count to answer */
-	char *buf;                   /* write: the bytes not yet sent when it was parked */
+	const char *buf;             /* write: the bytes not yet sent when it was parked */
 	size_t len, off;             /* buf's length, and how much of it is in the send buffer */
-	size_t cap;                  /* buf's size (conv_wbuf_get) */
+	void *mem;                   /* the block buf lies in, freed with the wait */
+	bool mem_is_rx;              /* mem is a FUSE receive buffer (conv_rx_put) */
 	size_t done;                 /* write: the count to answer (all bytes taken so far) */
 	struct fuse_file_info fi;    /* listen: the open to answer */
 };
@@ -50,11 +51,12 @@ void conv_remove_forward(struct conv *c);
 /* Let go of the socket (FIN, or RST if unread data; a listener's queue is reset). */
 void conv_release_socket(struct conv *c);
 uint16_t conv_random_port(struct conv_table *t);
-/* A buffer for the unsent rest of a parked write (up to 1 MiB): the table keeps the
- * largest one given back, so a bulk writer that parks every write reuses one buffer
- * instead of mapping, faulting in and unmapping a fresh one each time. */
-char *conv_wbuf_get(struct conv_table *t, size_t n, size_t *cap);
-void conv_wbuf_put(struct conv_table *t, char *buf, size_t cap);
+/* A parked write keeps the receive buffer its bytes arrived in instead of copying them
+ * (up to 1 MiB per write): conv_rx_take() hands the loop's buffer to the caller and gives
+ * the loop the spare one (or none: libfuse then allocates one); conv_rx_put() gives a
+ * buffer back, kept as the spare, so a bulk writer cycles between two buffers. */
+void *conv_rx_take(struct conv_table *t, const char *bytes, size_t len);
+void conv_rx_put(struct conv_table *t, void *mem);
 
 /* ---- errors (cmd.c) ---------------------------------------------------------------------- */
 

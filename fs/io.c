@@ -136,21 +136,28 @@ void conv_write(struct conv *c, fuse_req_t req, const char *buf, size_t len, boo
 		return (void)fuse_reply_err(req, EAGAIN);
 	}
 
-	/* Park the rest; the request buffer is libfuse's and goes away when we return. */
+	/* Park the rest.  Its bytes stay where they arrived when that is the loop's receive
+	 * buffer (the wait keeps it); otherwise the request's buffer goes away when we return. */
 	struct wait *w = wait_new(W_WRITE, req);
 
 	if (w) {
 		w->len = len - (size_t)r;
-		w->buf = conv_wbuf_get(c->tab, w->len, &w->cap);
+		w->mem = conv_rx_take(c->tab, buf, len);
+		w->mem_is_rx = w->mem != NULL;
+		if (w->mem_is_rx) {
+			w->buf = buf + r;
+		} else if ((w->mem = malloc(w->len))) {
+			memcpy(w->mem, buf + r, w->len);
+			w->buf = w->mem;
+		}
 	}
-	if (!w || !w->buf) {
+	if (!w || !w->mem) {
 		if (w)
 			wait_free(w);
 		if (r > 0)
 			return (void)fuse_reply_write(req, (size_t)r);
 		return (void)fuse_reply_err(req, ENOMEM);
 	}
-	memcpy(w->buf, buf + r, w->len);
 	w->done = (size_t)r;
 	wait_park(c, &c->writers, w);
 }

@@ -83,7 +83,7 @@ static void drain_fuse(struct netfsd *d, struct fuse_buf *buf)
 			fuse_session_exit(d->se);  /* unmounted (0) or a device error */
 			return;
 		}
-		fuse_session_process_buf(d->se, buf);
+		fuse_session_process_buf(d->se, buf);  /* a parked write may take buf->mem */
 	}
 }
 
@@ -107,6 +107,7 @@ int loop_run(struct netfsd *d)
 		return -1;
 	}
 	catch_stop_signals(&waitmask);
+	d->convs.rx = &buf;
 	while (!stop_signal && !fuse_session_exited(d->se)) {
 		uint64_t now = loop_now_ms();
 		bool busy;
@@ -124,6 +125,7 @@ int loop_run(struct netfsd *d)
 		if (r > 0 && (r & SLINK_OWNER_READY))
 			drain_fuse(d, &buf);
 	}
+	d->convs.rx = NULL;
 	free(buf.mem);
 	return 0;
 }

@@ -51,10 +51,10 @@ struct wait *wait_new(enum wait_kind kind, fuse_req_t req)
 
 void wait_free(struct wait *w)
 {
-	if (w->buf && w->conv)
-		conv_wbuf_put(w->conv->tab, w->buf, w->cap);
+	if (w->mem_is_rx)
+		conv_rx_put(w->conv->tab, w->mem);
 	else
-		free(w->buf);
+		free(w->mem);
 	free(w);
 }
 
