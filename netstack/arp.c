@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arp.h"
+#include "bytes.h"
 #include "eth.h"
 
 #define ARP_LEN 28
@@ -14,19 +15,6 @@
 #define ARP_OP_REPLY 2
 #define ARP_QUEUE_MAX 256       /* frames waiting for the gateway; TCP retransmits the rest */
 #define ARP_RETRY_MS 1000
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static void arp_send(struct ns_stack *st, uint16_t op, const uint8_t *tha, uint32_t tpa)
 {

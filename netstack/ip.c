@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "arp.h"
+#include "bytes.h"
 #include "csum.h"
 #include "ip.h"
 #include "tcp_int.h"
@@ -11,30 +12,6 @@
 #define ICMP_ECHO 8
 #define IP_FLAG_MF 0x2000
 #define IP_OFFMASK 0x1fff
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static void icmp_echo(struct ns_stack *st, const struct ip_hdr_info *in, const uint8_t *msg,
 		      size_t len)

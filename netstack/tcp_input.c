@@ -2,18 +2,9 @@
  * (RFC 9293 section 3.10.7, with RFC 5961's stricter RST/SYN/ACK checks). */
 #include <errno.h>
 
+#include "bytes.h"
 #include "csum.h"
 #include "tcp_int.h"
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* Validate lengths and checksum, fill seg.  Unknown options are skipped; a malformed option
  * list ends parsing (the segment itself is still fine). */

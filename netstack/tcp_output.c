@@ -1,22 +1,9 @@
 /* netstack/tcp_output.c — building segments and deciding what to send. */
 #include <string.h>
 
+#include "bytes.h"
 #include "csum.h"
 #include "tcp_int.h"
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 struct tcp_hdr_out {
 	uint32_t src, dst;
