@@ -37,15 +37,17 @@ static void raise_fd_limit(void)
 	}
 }
 
-/* Keep buffers of 128 KiB and more in their own mappings for good.  glibc raises its mmap
+/* Keep buffers of 64 KiB and more in their own mappings for good.  glibc raises its mmap
  * threshold when such a block is freed, so after the first mass close every connection's
- * 128 KiB slirp socket buffers came from the heap, where slirp's realloc to the MSS-rounded
- * size copies (and so makes resident) what a fresh mapping would have left untouched:
- * ~260 KiB more per idle connection from the second round of dialing on.  Setting the
- * threshold turns the adjustment off; freed big blocks also go back to the system. */
+ * slirp socket buffers came from the heap, where slirp's realloc to the MSS-rounded size
+ * copies (and so makes resident) what a fresh mapping would have left untouched: ~260 KiB
+ * more per idle connection from the second round of dialing on.  Setting the threshold
+ * turns the adjustment off; freed big blocks also go back to the system.  64 KiB, not
+ * 128: slirp's buffers start at 2 x MSS = 130 960 bytes, just under 128 KiB, and still
+ * came from the heap whenever a mass close had left a hole there. */
 static void tune_malloc(void)
 {
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 }
 
 /* The stack and its wire; created before mounting so a failure leaves nothing mounted. */
