@@ -87,6 +87,7 @@ void conv_setup(struct conv *c, uid_t uid, gid_t gid, struct tcp_sock *s)
 	c->reset_reported = false;
 	c->err[0] = '\0';
 	tcp_set_user(s, on_tcp_event, c);
+	tcp_setopt(s, TCP_OPT_RCVBUF, CONV_RCVBUF);
 }
 
 /* Room for one more number in t->v; doubling keeps clone O(1) amortised. */
