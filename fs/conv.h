@@ -30,8 +30,8 @@
  * bytes are ever in flight; a buffer larger than the window lets bytes pile up between two
  * FUSE READs, so one read(2) of 1 MiB takes more per request.  Measured with lt_files recv
  * (host -> namespace), two side-by-side runs of 3 x 3 s: 64 KiB 743-931 MB/s, 256 KiB
- * 979-1340 MB/s.  The ring
- * is only allocated once data arrives: idle conversations do not pay for it. */
+ * 979-1340 MB/s.  The ring is only allocated once data arrives: idle conversations do not
+ * pay for it. */
 #define CONV_RCVBUF (256 * 1024)
 #define CONV_ERR_MAX 96
 
