@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csum.h"
 #include "tcp_buf.h"
 
 void tcp_buf_init(struct tcp_buf *b, size_t cap)
@@ -98,6 +99,35 @@ void tcp_buf_copy_out(const struct tcp_buf *b, size_t off, void *dst, size_t n)
 	size_t first = b->cap - pos < n ? b->cap - pos : n;
 	memcpy(dst, b->data + pos, first);
 	memcpy((unsigned char *)dst + first, b->data, n - first);
+}
+
+uint64_t tcp_buf_copy_out_csum(const struct tcp_buf *b, size_t off, void *dst, size_t n)
+{
+	if (!n)
+		return 0;
+	size_t pos = (b->head + off) % b->cap;
+	size_t first = b->cap - pos < n ? b->cap - pos : n;
+	uint64_t sum = csum_copy(0, dst, b->data + pos, first);
+	if (n > first)
+		sum = csum_add_at(sum, csum_copy(0, (unsigned char *)dst + first, b->data, n - first),
+				  first);
+	return sum;
+}
+
+int tcp_buf_peek(const struct tcp_buf *b, size_t n, const void *ptr[2], size_t len[2])
+{
+	if (n > b->len)
+		n = b->len;
+	if (!n)
+		return 0;
+	size_t first = b->cap - b->head < n ? b->cap - b->head : n;
+	ptr[0] = b->data + b->head;
+	len[0] = first;
+	if (n == first)
+		return 1;
+	ptr[1] = b->data;
+	len[1] = n - first;
+	return 2;
 }
 
 void tcp_buf_drop(struct tcp_buf *b, size_t n)

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct tcp_buf {
 	unsigned char *data;
@@ -34,6 +35,12 @@ bool tcp_buf_put_beyond(struct tcp_buf *b, size_t off, const void *src, size_t n
 void tcp_buf_commit(struct tcp_buf *b, size_t n);
 /* Copy n bytes starting at data offset off (off + n <= len). */
 void tcp_buf_copy_out(const struct tcp_buf *b, size_t off, void *dst, size_t n);
+/* The same, returning the Internet checksum sum (csum.h) of the bytes copied: an outgoing
+ * segment's payload is read once, not once to copy and once to sum. */
+uint64_t tcp_buf_copy_out_csum(const struct tcp_buf *b, size_t off, void *dst, size_t n);
+/* The first n bytes of data as they lie in the ring: up to two pieces (it wraps at most
+ * once).  Returns the number of pieces; the pointers are valid until the ring changes. */
+int tcp_buf_peek(const struct tcp_buf *b, size_t n, const void *ptr[2], size_t len[2]);
 void tcp_buf_drop(struct tcp_buf *b, size_t n);
 
 #endif

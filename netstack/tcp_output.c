@@ -16,8 +16,9 @@ struct tcp_hdr_out {
 };
 
 /* Write the header in front of the payload_len bytes already at ip_payload()+header size,
- * checksum the segment and send it. */
-static void tcp_xmit(struct ns_stack *st, const struct tcp_hdr_out *h, size_t payload_len)
+ * whose checksum sum (csum.h) is payload_sum, checksum the segment and send it. */
+static void tcp_xmit(struct ns_stack *st, const struct tcp_hdr_out *h, size_t payload_len,
+		     uint64_t payload_sum)
 {
 	uint8_t *th = ip_payload(st);
 	size_t hl = TCP_HLEN + (h->mss ? 4 : 0);
@@ -37,8 +38,8 @@ static void tcp_xmit(struct ns_stack *st, const struct tcp_hdr_out *h, size_t pa
 		put16(th + 22, h->mss);
 	}
 	size_t len = hl + payload_len;
-	uint16_t c = csum_finish(csum_add(csum_pseudo(h->src, h->dst, IP_PROTO_TCP, (uint16_t)len),
-					  th, len));
+	uint64_t sum = csum_add(csum_pseudo(h->src, h->dst, IP_PROTO_TCP, (uint16_t)len), th, hl);
+	uint16_t c = csum_finish(csum_add_at(sum, payload_sum, hl));
 	memcpy(th + 16, &c, 2);
 	st->tcp.out_segs++;
 	if (h->flags & TCP_RST)
@@ -103,7 +104,7 @@ static void tcp_emit_mss(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32
 	}
 	h.mss = mss;
 	size_t hl = TCP_HLEN + (h.mss ? 4 : 0);
-	tcp_buf_copy_out(&s->sndbuf, off, ip_payload(st) + hl, len);
+	uint64_t payload_sum = tcp_buf_copy_out_csum(&s->sndbuf, off, ip_payload(st) + hl, len);
 	if ((len || (flags & (TCP_SYN | TCP_FIN))) && SEQ_LT(seq, s->snd_max)) {
 		st->tcp.retrans_segs++;
 		s->retrans++;
@@ -114,7 +115,7 @@ static void tcp_emit_mss(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32
 		s->ack_now = false;
 		tcp_timer_stop(s, TT_DELACK);
 	}
-	tcp_xmit(st, &h, len);
+	tcp_xmit(st, &h, len, payload_sum);
 }
 
 void tcp_emit(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len)
@@ -138,7 +139,7 @@ void tcp_reply_rst(struct ns_stack *st, const struct ip_hdr_info *ip, const uint
 		h.ack = seg->seq + seg->dlen + !!(seg->flags & TCP_SYN) + !!(seg->flags & TCP_FIN);
 		h.flags = TCP_RST | TCP_ACK;
 	}
-	tcp_xmit(st, &h, 0);
+	tcp_xmit(st, &h, 0, 0);
 }
 
 void tcp_send_rst(struct tcp_sock *s)
