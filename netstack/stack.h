@@ -18,6 +18,7 @@
 #ifndef NETSTACK_STACK_H
 #define NETSTACK_STACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,11 @@ struct ns_config {
 	uint32_t mtu;           /* IP MTU of the link, 576..65521; MSS = mtu - 40 */
 	uint32_t time_wait_ms;  /* TIME_WAIT duration; 0 = the default (see tcp.h) */
 	uint64_t seed;          /* secret for ISNs (RFC 6528) and the stack's PRNG */
+	/* Don't verify the checksums of incoming TCP segments: for a link whose far end lives
+	 * in the same process and has just computed them (netfsd's libslirp), where no wire
+	 * can corrupt a byte between its computation and our check.  Off by default, and off
+	 * for any link that can lose or damage frames. */
+	bool rx_csum_trusted;
 };
 
 /* Called for each frame leaving the stack (complete Ethernet frame, no FCS).  The buffer is

@@ -22,8 +22,11 @@ static bool tcp_parse(struct ns_stack *st, const struct ip_hdr_info *ip, const u
 		st->tcp.in_errs++;
 		return false;
 	}
-	uint64_t sum = csum_add(csum_pseudo(ip->src, ip->dst, IP_PROTO_TCP, (uint16_t)len), p, len);
-	if (csum_finish(sum) != 0) {
+	/* Summing every received byte once more costs ~6% of the daemon's CPU in bulk
+	 * transfers, for nothing when the sender is in-process (see rx_csum_trusted). */
+	if (!st->cfg.rx_csum_trusted &&
+	    csum_finish(csum_add(csum_pseudo(ip->src, ip->dst, IP_PROTO_TCP, (uint16_t)len),
+				 p, len)) != 0) {
 		st->tcp.csum_errs++;
 		st->tcp.in_errs++;
 		return false;

@@ -122,6 +122,35 @@ static void bad_checksums(void **state)
 	h_free(h);
 }
 
+/* A stack told that its link computes real checksums in-process (netfsd's libslirp) takes
+ * a segment whose TCP checksum is wrong (here: answered with RST, nothing listens), and
+ * still drops a bad IP header checksum. */
+static void trusted_checksums(void **state)
+{
+	(void)state;
+	struct ns_config cfg = {
+		.addr = H_ADDR, .netmask = 0xffffff00u, .gateway = H_PEER,
+		.mtu = H_MTU, .seed = 42, .rx_csum_trusted = true,
+	};
+	memcpy(cfg.mac, h_our_mac, 6);
+	struct harness *h = h_new_cfg(&cfg, 1);
+	struct h_seg s = { .sport = 1234, .dport = 80, .seq = 1, .flags = F_SYN, .wnd = 100 };
+	uint8_t buf[200];
+	size_t len = h_build(&s, buf, sizeof buf);
+	buf[14 + 20 + 16] ^= 1;         /* TCP checksum */
+	h_inject_frame(h, buf, len);
+	expect_seg(h, F_RST | F_ACK, 0, 2, 0);
+	len = h_build(&s, buf, sizeof buf);
+	buf[14 + 10] ^= 1;              /* IP checksum */
+	h_inject_frame(h, buf, len);
+	expect_none(h);
+	char st[4096];
+	ns_format_stats(h->st, st, sizeof st);
+	assert_non_null(strstr(st, "CsumErrs: 0\n"));
+	assert_non_null(strstr(st, "IpDrops: 1\n"));
+	h_free(h);
+}
+
 /* Truncations of a valid frame at every length, bad header lengths, random bytes: no crash,
  * no output. */
 static void garbage_frames(void **state)
@@ -367,6 +396,7 @@ int main(void)
 		cmocka_unit_test(arp_queue_until_resolved),
 		cmocka_unit_test(announce_gratuitous),
 		cmocka_unit_test(bad_checksums),
+		cmocka_unit_test(trusted_checksums),
 		cmocka_unit_test(garbage_frames),
 		cmocka_unit_test(malformed_options),
 		cmocka_unit_test(icmp_echo_reply),
