@@ -34,23 +34,10 @@ static void reply_recv(struct conv *c, fuse_req_t req, const char *buf, ssize_t 
 		fuse_reply_buf(req, buf, (size_t)r);
 }
 
-/* Bytes of a read are copied from the stack's buffer into the table's scratch buffer and
- * from there into the FUSE reply, which is written before fuse_reply_buf returns; one
- * thread, so one buffer serves every read (no malloc and free of up to 1 MiB per read). */
-static char *scratch_get(struct conv_table *t, size_t n)
-{
-	if (n > t->scratch_cap) {
-		char *bigger = realloc(t->scratch, n);
-
-		if (!bigger)
-			return NULL;
-		t->scratch = bigger;
-		t->scratch_cap = n;
-	}
-	return t->scratch;
-}
-
-/* Answer a read now if it can be: returns false if it would block. */
+/* Answer a read now if it can be: returns false if it would block.  Data goes into the
+ * FUSE reply straight from the stack's receive ring (no copy in between), and is taken
+ * from the ring only once the reply was written: a read interrupted meanwhile loses
+ * nothing. */
 static bool try_read(struct conv *c, fuse_req_t req, size_t size, bool peek)
 {
 	char small[64];
@@ -60,9 +47,10 @@ static bool try_read(struct conv *c, fuse_req_t req, size_t size, bool peek)
 		fuse_reply_buf(req, NULL, 0);  /* after `close`: EOF */
 		return true;
 	}
-	size_t avail = tcp_recv_available(c->sock);
+	struct iovec iov[2];
+	int k = size ? tcp_recv_spans(c->sock, size, iov) : 0;
 
-	if (avail == 0 || size == 0) {
+	if (k == 0) {
 		/* nothing buffered: find out whether that means EOF, an error, or "wait" */
 		r = tcp_recv(c->sock, small, size < sizeof(small) ? size : sizeof(small),
 			     peek ? TCP_RECV_PEEK : 0);
@@ -71,15 +59,10 @@ static bool try_read(struct conv *c, fuse_req_t req, size_t size, bool peek)
 		reply_recv(c, req, small, r);
 		return true;
 	}
-	size_t n = avail < size ? avail : size;
-	char *buf = scratch_get(c->tab, n);
+	size_t n = iov[0].iov_len + (k > 1 ? iov[1].iov_len : 0);
 
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return true;
-	}
-	r = tcp_recv(c->sock, buf, n, peek ? TCP_RECV_PEEK : 0);
-	reply_recv(c, req, buf, r);
+	if (fuse_reply_iov(req, iov, k) == 0 && !peek)
+		tcp_recv_consume(c->sock, n);
 	return true;
 }
 

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "stack.h"
 
@@ -88,6 +89,14 @@ size_t tcp_send_space(const struct tcp_sock *s);
  * opens the receive window (a window update goes out when it matters). */
 ssize_t tcp_recv(struct tcp_sock *s, void *buf, size_t len, int flags);
 size_t tcp_recv_available(const struct tcp_sock *s);
+
+/* Reading without the copy: the first bytes (at most len) where they lie in the receive
+ * buffer, in up to two pieces (it is a ring).  Returns how many iov entries it filled, 0 if
+ * nothing is buffered (tcp_recv says whether that means EOF, an error or "wait").  The
+ * pieces stay valid until the next tcp_* or ns_* call.  tcp_recv_consume() then takes n of
+ * those bytes (n <= tcp_recv_available()) as a tcp_recv() of n bytes would have. */
+int tcp_recv_spans(const struct tcp_sock *s, size_t len, struct iovec iov[2]);
+void tcp_recv_consume(struct tcp_sock *s, size_t n);
 
 /* how: SHUT_RD, SHUT_WR or SHUT_RDWR from <sys/socket.h>.  SHUT_WR sends FIN after queued data. */
 int tcp_shutdown(struct tcp_sock *s, int how);

@@ -147,19 +147,36 @@ size_t tcp_send_space(const struct tcp_sock *s)
 	return tcp_buf_space(&s->sndbuf);
 }
 
+void tcp_recv_consume(struct tcp_sock *s, size_t n)
+{
+	tcp_buf_drop(&s->rcvbuf, n);
+	if (s->fin_rcvd)
+		tcp_buf_release(&s->rcvbuf);    /* the stream is over */
+	ns_enter(s->st);
+	tcp_window_update(s);
+	ns_leave(s->st);
+}
+
+int tcp_recv_spans(const struct tcp_sock *s, size_t len, struct iovec iov[2])
+{
+	const void *ptr[2];
+	size_t n[2];
+	int k = tcp_buf_peek(&s->rcvbuf, len, ptr, n);
+
+	for (int i = 0; i < k; i++) {
+		iov[i].iov_base = (void *)ptr[i];
+		iov[i].iov_len = n[i];
+	}
+	return k;
+}
+
 ssize_t tcp_recv(struct tcp_sock *s, void *buf, size_t len, int flags)
 {
 	if (s->rcvbuf.len && len) {
 		size_t n = len < s->rcvbuf.len ? len : s->rcvbuf.len;
 		tcp_buf_copy_out(&s->rcvbuf, 0, buf, n);
-		if (!(flags & TCP_RECV_PEEK)) {
-			tcp_buf_drop(&s->rcvbuf, n);
-			if (s->fin_rcvd)
-				tcp_buf_release(&s->rcvbuf);    /* the stream is over */
-			ns_enter(s->st);
-			tcp_window_update(s);
-			ns_leave(s->st);
-		}
+		if (!(flags & TCP_RECV_PEEK))
+			tcp_recv_consume(s, n);
 		return (ssize_t)n;
 	}
 	if (s->term)

@@ -170,6 +170,46 @@ static void bulk_receive_window(void **state)
 	h_free(h);
 }
 
+/* Zero-copy reads: the bytes in place, in two pieces once the ring wraps, bounded by the
+ * length asked for; consuming them opens the window as tcp_recv does. */
+static void receive_spans(void **state)
+{
+	(void)state;
+	struct harness *h = h_new();
+	struct h_ev ev = { 0 };
+	uint32_t iss;
+	struct tcp_sock *s = h_passive(h, LPORT, RPORT, PISN, 65480, &iss, NULL, &ev);
+	struct iovec iov[2];
+	assert_int_equal(tcp_recv_spans(s, 100, iov), 0);
+	h_send(h, RPORT, LPORT, PISN + 1, iss + 1, F_ACK, 65535, pattern, 40000);
+	h_drain(h);
+	assert_int_equal(tcp_recv_spans(s, 65536, iov), 1);
+	assert_int_equal(iov[0].iov_len, 40000);
+	assert_memory_equal(iov[0].iov_base, pattern, 40000);
+	tcp_recv_consume(s, 40000);
+	struct h_seg u = expect_seg(h, F_ACK, iss + 1, PISN + 40001, 0);
+	assert_int_equal(u.wnd, 65535);
+	/* the ring (64 KiB) wraps 25536 bytes into the next 40000 */
+	h_send(h, RPORT, LPORT, PISN + 40001, iss + 1, F_ACK | F_FIN, 65535, pattern + 40000,
+	       40000);
+	h_drain(h);
+	assert_int_equal(tcp_recv_spans(s, 30000, iov), 2);
+	assert_int_equal(iov[0].iov_len, 25536);
+	assert_int_equal(iov[1].iov_len, 4464);
+	assert_memory_equal(iov[0].iov_base, pattern + 40000, 25536);
+	assert_memory_equal(iov[1].iov_base, pattern + 65536, 4464);
+	tcp_recv_consume(s, 30000);
+	assert_int_equal(tcp_recv_spans(s, 65536, iov), 1);
+	assert_int_equal(iov[0].iov_len, 10000);
+	assert_memory_equal(iov[0].iov_base, pattern + 70000, 10000);
+	tcp_recv_consume(s, 10000);
+	assert_int_equal(tcp_recv_spans(s, 65536, iov), 0);
+	char c;
+	assert_int_equal(tcp_recv(s, &c, 1, 0), 0);     /* then the FIN */
+	tcp_close(s);
+	h_free(h);
+}
+
 /* slirp at MTU 65520 sends 32768 + 32767-byte pairs.  After an odd-sized segment has been
  * read, the window must open all the way again (65535, the cap without window scaling), not
  * stay one segment wide: the unit of "worth moving the right edge" is half the largest
@@ -512,6 +552,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(receive_delayed_ack),
+		cmocka_unit_test(receive_spans),
 		cmocka_unit_test(receive_ack_every_second_segment),
 		cmocka_unit_test(send_mss_and_nagle),
 		cmocka_unit_test(send_nodelay),
