@@ -1,9 +1,10 @@
-/* netstack/slink.h — the wire: an in-process libslirp instance.
+/* netstack/slink.h — the wire: in-process libslirp.
  *
  * slink.c is the only file in the project that includes <libslirp.h>.  It owns the Slirp
- * instance, its timers and its host sockets; it never calls poll() itself: the owner of the
- * event loop asks for slirp's pollfds with slink_fill() and hands the results back with
- * slink_poll().
+ * instances (shards: one per group of guest ports, so that libslirp's per-frame walk over
+ * its sockets stays short; see slink.c), their timers and their host sockets; it never
+ * calls poll() itself: the owner of the event loop asks for slirp's pollfds with
+ * slink_fill() and hands the results back with slink_poll(), or uses the epoll calls below.
  *
  * Frames to the guest (our stack) are handed to the to_guest callback, which is invoked from
  * inside slink_input()/slink_poll() (slirp answers synchronously): the callback must only

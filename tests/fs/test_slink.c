@@ -301,6 +301,59 @@ static void test_epoll_mode(void **state)
 	slink_free(l);
 }
 
+/* The wire is several Slirp instances chosen by the guest's port (slink.c, "Shards"): the
+ * guest must still get one answer per ARP request, a forward whose instance was made after
+ * the guest's ARP must still reach the guest (not ask for its MAC first), and a forward
+ * is removed whatever instance holds it.  Guest ports 9000..9002 land in three shards. */
+static void test_shards(void **state)
+{
+	static const uint8_t our_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+	uint8_t req[42] = {0};
+	struct frames f = {0};
+	struct slink *l = slink_new(&base_cfg, to_guest, &f);
+	uint16_t p0 = free_port(), p1 = free_port(), p2 = free_port();
+	int pipefd[2], s;
+	(void)state;
+
+	assert_non_null(l);
+	assert_int_equal(pipe(pipefd), 0);
+	assert_true(slink_watch_fd(l) >= 0);
+	assert_int_equal(slink_hostfwd_add(l, p0, 9000), 0);
+	assert_int_equal(slink_hostfwd_add(l, p1, 9001), 0);
+
+	memset(req, 0xff, 6);
+	memcpy(req + 6, our_mac, 6);
+	req[12] = 0x08, req[13] = 0x06;
+	req[14] = 0, req[15] = 1, req[16] = 8, req[17] = 0, req[18] = 6, req[19] = 4;
+	req[20] = 0, req[21] = 1;
+	memcpy(req + 22, our_mac, 6);
+	req[28] = 10, req[29] = 0, req[30] = 2, req[31] = 15;
+	req[38] = 10, req[39] = 0, req[40] = 2, req[41] = 2;
+	slink_input(l, req, sizeof(req));
+	assert_int_equal(f.count, 1);                   /* one gateway, one answer */
+
+	assert_int_equal(slink_hostfwd_add(l, p2, 9002), 0);
+	f.count = 0;
+	s = connect_to(p2);
+	rounds_until_frame(l, &f, pipefd[0]);
+	assert_int_equal(f.count, 1);
+	assert_true(f.last_len >= 14 + 20 + 20);
+	assert_memory_equal(f.last, our_mac, 6);
+	assert_int_equal(f.last[12] << 8 | f.last[13], 0x0800);  /* IPv4, not an ARP request */
+	assert_int_equal(f.last[14 + 9], 6);                      /* TCP */
+	assert_int_equal(f.last[14 + 20 + 2] << 8 | f.last[14 + 20 + 3], 9002);
+	assert_int_equal(f.last[14 + 20 + 13] & 0x12, 0x02);      /* SYN */
+
+	assert_int_equal(slink_hostfwd_remove(l, p1), 0);
+	assert_int_equal(slink_hostfwd_remove(l, p1), -ENOENT);
+	assert_int_equal(slink_hostfwd_probe(l, p1), 0);
+	assert_int_equal(slink_hostfwd_probe(l, p0), -EADDRINUSE);
+	close(s);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	slink_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_fill_too_small),
 		cmocka_unit_test(test_epoll_mode),
+		cmocka_unit_test(test_shards),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
