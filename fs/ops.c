@@ -22,16 +22,27 @@ static struct handle *handle_of(const struct fuse_file_info *fi)
 	return (struct handle *)(uintptr_t)fi->fh;
 }
 
-/* root, /tcp, clone and stats never change, so the kernel may keep their entries and
- * attributes for a day: that saves it a LOOKUP of tcp and one of clone on every dial.
- * Conversation directories and files stay at 0: they come and go behind the kernel's back,
- * and invalidating them from the loop thread can deadlock (fuse_lowlevel_notify_inval_entry
- * waits for the directory lock a queued LOOKUP holds). */
-#define STATIC_TIMEOUT_S 86400.0
+/* How long the kernel may keep what it learnt.  Attributes never change during a node's
+ * life: owner and mode are set when a conversation is made, and a reused number is a new
+ * node (generation in the node id).  Entries of root, /tcp, clone, stats and of the files
+ * inside a conversation directory never change either: that directory's node is one
+ * conversation and dies with it.  Only /tcp/N moves, to whichever conversation has the
+ * number now, so it stays at 0: invalidating it from the loop thread can deadlock
+ * (fuse_lowlevel_notify_inval_entry waits for the directory lock a queued LOOKUP holds).
+ * Caching saves a dial the LOOKUPs of tcp and clone, and an fstat (libnetfs-compat asks on
+ * every socket call) its GETATTR. */
+#define CACHE_TIMEOUT_S 86400.0
 
 static bool is_static(fuse_ino_t ino)
 {
 	return ino == INO_ROOT || ino == INO_TCP || ino == INO_CLONE || ino == INO_STATS;
+}
+
+static double entry_timeout(fuse_ino_t node)
+{
+	fuse_ino_t ino = tree_node_ino(node);
+
+	return is_static(ino) || tree_ino_file(ino) != NF_DIR ? CACHE_TIMEOUT_S : 0;
 }
 
 /* The fixed inode number of FUSE node id `node` (tree.h), or 0 if the node is gone: a
@@ -105,8 +116,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return (void)fuse_reply_err(req, ENOENT);
 	e.ino = ino;
 	e.generation = gen;
-	if (is_static(ino))
-		e.entry_timeout = e.attr_timeout = STATIC_TIMEOUT_S;
+	e.entry_timeout = entry_timeout(ino);
+	e.attr_timeout = CACHE_TIMEOUT_S;
 	fuse_reply_entry(req, &e);
 }
 
@@ -122,7 +133,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	(void)fi;
 	if (node_attr(d, ino, &st, &gen) < 0)
 		return (void)fuse_reply_err(req, ENOENT);
-	fuse_reply_attr(req, &st, is_static(ino) ? STATIC_TIMEOUT_S : 0);
+	fuse_reply_attr(req, &st, CACHE_TIMEOUT_S);
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
