@@ -461,9 +461,6 @@ void conv_table_fini(struct conv_table *t, int err)
 	}
 	free(t->v);
 	t->v = NULL;
-	free(t->scratch);
-	t->scratch = NULL;
-	t->scratch_cap = 0;
 	free(t->rx_spare);
 	t->rx_spare = NULL;
 	t->nv = t->cap = t->free_hint = 0;

@@ -75,8 +75,6 @@ struct conv_table {
 	struct conv *dirty;        /* conversations with something to look at */
 	struct handle *handles;
 	uint64_t rand;             /* xorshift state for ephemeral port candidates */
-	char *scratch;             /* reads are copied through it (io.c) */
-	size_t scratch_cap;
 	struct fuse_buf *rx;       /* the loop's receive buffer (the request being handled) */
 	void *rx_spare;            /* a receive buffer a finished write gave back (io.c) */
 };

@@ -54,7 +54,7 @@ void wire_flush(struct wire *w)
 			frameq_recycle(&w->to_slirp, f);
 		}
 		while ((f = frameq_pop(&w->to_stack))) {
-			to_stack(w, f->data, f->len);
+			ns_input(w->st, f->data, f->len);  /* slirp is not running: answers go straight in */
 			frameq_recycle(&w->to_stack, f);
 		}
 	}
