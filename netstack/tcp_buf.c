@@ -6,18 +6,20 @@
 #include "csum.h"
 #include "tcp_buf.h"
 
+#define TCP_BUF_FIRST 4096   /* the first allocation: a page, from the heap */
+
 void tcp_buf_init(struct tcp_buf *b, size_t cap)
 {
 	b->data = NULL;
 	b->cap = cap;
-	b->head = b->len = 0;
+	b->size = b->head = b->len = 0;
 }
 
 void tcp_buf_free(struct tcp_buf *b)
 {
 	free(b->data);
 	b->data = NULL;
-	b->head = b->len = 0;
+	b->size = b->head = b->len = 0;
 }
 
 void tcp_buf_release(struct tcp_buf *b)
@@ -26,18 +28,46 @@ void tcp_buf_release(struct tcp_buf *b)
 		tcp_buf_free(b);
 }
 
-static bool tcp_buf_reserve(struct tcp_buf *b)
+/* Move the ring into an allocation of new_size bytes, unwrapped.  All of the old ring is
+ * kept in order from head, so out-of-order bytes stored past the data stay at their
+ * offsets (only as many as fit when shrinking). */
+static bool move_to(struct tcp_buf *b, size_t new_size)
 {
-	if (!b->data)
-		b->data = malloc(b->cap);
-	return b->data != NULL;
+	unsigned char *d = malloc(new_size);
+
+	if (!d)
+		return false;
+	if (b->data) {
+		size_t keep = b->size < new_size ? b->size : new_size;
+		size_t first = b->size - b->head < keep ? b->size - b->head : keep;
+
+		memcpy(d, b->data + b->head, first);
+		memcpy(d + first, b->data, keep - first);
+		free(b->data);
+	}
+	b->data = d;
+	b->size = new_size;
+	b->head = 0;
+	return true;
 }
 
-/* Copy n bytes to ring position pos (mod cap), wrapping once at most. */
+/* Room for need bytes past head (need <= cap), doubling from TCP_BUF_FIRST. */
+static bool tcp_buf_reserve(struct tcp_buf *b, size_t need)
+{
+	if (need <= b->size)
+		return true;
+	size_t n = b->size ? b->size : TCP_BUF_FIRST;
+
+	while (n < need)
+		n *= 2;
+	return move_to(b, n < b->cap ? n : b->cap);
+}
+
+/* Copy n bytes to ring position pos (mod size), wrapping once at most. */
 static void ring_write(struct tcp_buf *b, size_t pos, const void *src, size_t n)
 {
-	pos %= b->cap;
-	size_t first = b->cap - pos < n ? b->cap - pos : n;
+	pos %= b->size;
+	size_t first = b->size - pos < n ? b->size - pos : n;
 	memcpy(b->data + pos, src, first);
 	memcpy(b->data, (const unsigned char *)src + first, n - first);
 }
@@ -48,18 +78,9 @@ int tcp_buf_resize(struct tcp_buf *b, size_t cap)
 		cap = b->len;
 	if (cap == 0 || cap == b->cap)
 		return 0;
-	if (!b->data) {
-		b->cap = cap;
-		return 0;
-	}
-	unsigned char *d = malloc(cap);
-	if (!d)
+	if (b->size > cap && !move_to(b, cap))
 		return -ENOMEM;
-	tcp_buf_copy_out(b, 0, d, b->len);
-	free(b->data);
-	b->data = d;
 	b->cap = cap;
-	b->head = 0;
 	return 0;
 }
 
@@ -67,7 +88,7 @@ size_t tcp_buf_append(struct tcp_buf *b, const void *src, size_t n)
 {
 	if (n > tcp_buf_space(b))
 		n = tcp_buf_space(b);
-	if (n && !tcp_buf_reserve(b))
+	if (n && !tcp_buf_reserve(b, b->len + n))
 		return 0;
 	if (n) {
 		ring_write(b, b->head + b->len, src, n);
@@ -80,7 +101,7 @@ bool tcp_buf_put_beyond(struct tcp_buf *b, size_t off, const void *src, size_t n
 {
 	if (!n)
 		return true;
-	if (!tcp_buf_reserve(b))
+	if (!tcp_buf_reserve(b, b->len + off + n))
 		return false;
 	ring_write(b, b->head + b->len + off, src, n);
 	return true;
@@ -95,8 +116,8 @@ void tcp_buf_copy_out(const struct tcp_buf *b, size_t off, void *dst, size_t n)
 {
 	if (!n)
 		return;
-	size_t pos = (b->head + off) % b->cap;
-	size_t first = b->cap - pos < n ? b->cap - pos : n;
+	size_t pos = (b->head + off) % b->size;
+	size_t first = b->size - pos < n ? b->size - pos : n;
 	memcpy(dst, b->data + pos, first);
 	memcpy((unsigned char *)dst + first, b->data, n - first);
 }
@@ -105,8 +126,8 @@ uint64_t tcp_buf_copy_out_csum(const struct tcp_buf *b, size_t off, void *dst, s
 {
 	if (!n)
 		return 0;
-	size_t pos = (b->head + off) % b->cap;
-	size_t first = b->cap - pos < n ? b->cap - pos : n;
+	size_t pos = (b->head + off) % b->size;
+	size_t first = b->size - pos < n ? b->size - pos : n;
 	uint64_t sum = csum_copy(0, dst, b->data + pos, first);
 	if (n > first)
 		sum = csum_add_at(sum, csum_copy(0, (unsigned char *)dst + first, b->data, n - first),
@@ -120,7 +141,7 @@ int tcp_buf_peek(const struct tcp_buf *b, size_t n, const void *ptr[2], size_t l
 		n = b->len;
 	if (!n)
 		return 0;
-	size_t first = b->cap - b->head < n ? b->cap - b->head : n;
+	size_t first = b->size - b->head < n ? b->size - b->head : n;
 	ptr[0] = b->data + b->head;
 	len[0] = first;
 	if (n == first)
@@ -137,5 +158,6 @@ void tcp_buf_drop(struct tcp_buf *b, size_t n)
 	b->len -= n;
 	/* head keeps moving even when the ring empties: out-of-order bytes stored past the
 	 * data must stay where they are. */
-	b->head = (b->head + n) % b->cap;
+	if (b->size)
+		b->head = (b->head + n) % b->size;
 }

@@ -1,8 +1,12 @@
 /* netstack/tcp_buf.h — byte ring buffers for the send and receive queues.
  *
- * Memory is taken on the first write and can be given back while empty: an idle
- * connection, or one that can carry no more data, costs no buffer space (thousands of
- * conversations sit idle in a daemon). */
+ * cap is the most the ring may hold (the socket's buffer size); memory is taken on the
+ * first write, starts small and doubles as the data needs it, and can be given back
+ * while empty.  An idle connection, or one that can carry no more data, costs no buffer
+ * space (thousands of conversations sit idle in a daemon), and one that only exchanges a
+ * few small messages never costs a buffer of cap bytes: those come from mmap (glibc's
+ * threshold is fixed at 64 KiB in netfsd), and a map, its page faults and its unmap per
+ * connection were a sizeable part of a dial's cost. */
 #ifndef NETSTACK_TCP_BUF_H
 #define NETSTACK_TCP_BUF_H
 
@@ -12,7 +16,9 @@
 
 struct tcp_buf {
 	unsigned char *data;
-	size_t cap, head, len;          /* len bytes of data start at head (mod cap) */
+	size_t cap;                     /* the limit: at most cap bytes of data */
+	size_t size;                    /* bytes allocated at data (0 if none), <= cap */
+	size_t head, len;               /* len bytes of data start at head (mod size) */
 };
 
 void tcp_buf_init(struct tcp_buf *b, size_t cap);

@@ -44,6 +44,40 @@ static void ring_wraps(void **state)
 	tcp_buf_free(&b);
 }
 
+/* A ring starts at a page and doubles as data needs it, up to cap; growing keeps wrapped
+ * data and out-of-order bytes stored past it at their offsets. */
+static void ring_grows(void **state)
+{
+	(void)state;
+	static char in[6000], out[6000];
+	for (size_t i = 0; i < sizeof in; i++)
+		in[i] = (char)(i * 7 + 1);
+	struct tcp_buf b;
+	tcp_buf_init(&b, 256 * 1024);
+	assert_int_equal(tcp_buf_append(&b, in, 1), 1);
+	assert_int_equal(b.size, 4096);                 /* a small message costs a page */
+	tcp_buf_drop(&b, 1);
+	assert_int_equal(tcp_buf_append(&b, in, 3000), 3000);
+	tcp_buf_drop(&b, 2000);
+	assert_int_equal(tcp_buf_append(&b, in + 3000, 3000), 3000);   /* wraps */
+	assert_int_equal(b.size, 4096);
+	assert_true(tcp_buf_put_beyond(&b, 1500, "XY", 2));          /* needs 5502: grows */
+	assert_int_equal(b.size, 8192);
+	tcp_buf_copy_out(&b, 0, out, 4000);
+	assert_memory_equal(out, in + 2000, 4000);
+	assert_true(tcp_buf_put_beyond(&b, 0, in, 1500));
+	tcp_buf_commit(&b, 1502);
+	tcp_buf_copy_out(&b, 5500, out, 2);
+	assert_memory_equal(out, "XY", 2);
+	assert_int_equal(tcp_buf_append(&b, in, 6000), 6000);          /* 11502: 16 KiB */
+	assert_int_equal(b.size, 16384);
+	assert_int_equal(tcp_buf_resize(&b, 12000), 0);                /* shrinks the memory */
+	assert_int_equal(b.size, 12000);
+	tcp_buf_copy_out(&b, 5502, out, 6000);
+	assert_memory_equal(out, in, 6000);
+	tcp_buf_free(&b);
+}
+
 static void reass_ranges(void **state)
 {
 	(void)state;
@@ -252,6 +286,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ring_wraps),
+		cmocka_unit_test(ring_grows),
 		cmocka_unit_test(reass_ranges),
 		cmocka_unit_test(rtt_estimator),
 		cmocka_unit_test(timer_heap_order),
