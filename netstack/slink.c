@@ -282,9 +282,9 @@ static Slirp *new_slirp(const struct slink_config *cfg, struct shard *s)
 	sc.enable_emu = false;
 	sc.disable_dns = false;
 	sc.disable_dhcp = true;  /* our stack has a static address */
-	if (!slirp_new(&sc, &callbacks, s))
-		return NULL;
-	return s->slirp;  /* set by cb_init_completed */
+	/* cb_init_completed sets s->slirp already, for callbacks made during slirp_new */
+	s->slirp = slirp_new(&sc, &callbacks, s);
+	return s->slirp;
 }
 
 /* Shard i, made on first use.  A new shard has not seen the guest's ARP, and slirp sends
