@@ -172,19 +172,12 @@ static void test_hostfwd_burst(void **state)
 	slink_free(l);
 }
 
-/* who-has 10.0.2.2 tell 10.0.2.15 -> slirp answers with its gateway MAC 52:55:0a:00:02:02. */
-static void test_arp(void **state)
-{
-	static const uint8_t our_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-	uint8_t req[42] = {0};
-	struct frames f = {0};
-	struct slink *l = slink_new(&base_cfg, to_guest, &f);
-	struct pollfd pfd[64];
-	uint32_t timeout = UINT32_MAX;
-	int n;
-	(void)state;
+static const uint8_t our_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 
-	assert_non_null(l);
+/* The guest's broadcast "who-has 10.0.2.2 tell 10.0.2.15". */
+static void arp_request(uint8_t req[42])
+{
+	memset(req, 0, 42);
 	memset(req, 0xff, 6);
 	memcpy(req + 6, our_mac, 6);
 	req[12] = 0x08, req[13] = 0x06;                 /* ARP */
@@ -193,6 +186,21 @@ static void test_arp(void **state)
 	memcpy(req + 22, our_mac, 6);
 	req[28] = 10, req[29] = 0, req[30] = 2, req[31] = 15;
 	req[38] = 10, req[39] = 0, req[40] = 2, req[41] = 2;
+}
+
+/* who-has 10.0.2.2 tell 10.0.2.15 -> slirp answers with its gateway MAC 52:55:0a:00:02:02. */
+static void test_arp(void **state)
+{
+	uint8_t req[42];
+	struct frames f = {0};
+	struct slink *l = slink_new(&base_cfg, to_guest, &f);
+	struct pollfd pfd[64];
+	uint32_t timeout = UINT32_MAX;
+	int n;
+	(void)state;
+
+	assert_non_null(l);
+	arp_request(req);
 	slink_input(l, req, sizeof(req));
 	n = slink_fill(l, pfd, 64, &timeout);
 	assert_true(n >= 0);
@@ -307,8 +315,7 @@ static void test_epoll_mode(void **state)
  * is removed whatever instance holds it.  Guest ports 9000..9002 land in three shards. */
 static void test_shards(void **state)
 {
-	static const uint8_t our_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-	uint8_t req[42] = {0};
+	uint8_t req[42];
 	struct frames f = {0};
 	struct slink *l = slink_new(&base_cfg, to_guest, &f);
 	uint16_t p0 = free_port(), p1 = free_port(), p2 = free_port();
@@ -321,14 +328,7 @@ static void test_shards(void **state)
 	assert_int_equal(slink_hostfwd_add(l, p0, 9000), 0);
 	assert_int_equal(slink_hostfwd_add(l, p1, 9001), 0);
 
-	memset(req, 0xff, 6);
-	memcpy(req + 6, our_mac, 6);
-	req[12] = 0x08, req[13] = 0x06;
-	req[14] = 0, req[15] = 1, req[16] = 8, req[17] = 0, req[18] = 6, req[19] = 4;
-	req[20] = 0, req[21] = 1;
-	memcpy(req + 22, our_mac, 6);
-	req[28] = 10, req[29] = 0, req[30] = 2, req[31] = 15;
-	req[38] = 10, req[39] = 0, req[40] = 2, req[41] = 2;
+	arp_request(req);
 	slink_input(l, req, sizeof(req));
 	assert_int_equal(f.count, 1);                   /* one gateway, one answer */
 

@@ -99,20 +99,28 @@ static void announce_gratuitous(void **state)
 	h_free(h);
 }
 
+#define TCP_CSUM_AT (14 + 20 + 16)
+#define IP_CSUM_AT (14 + 10)
+
+/* A SYN to port 80 with one bit of the byte at off flipped. */
+static void inject_syn_flipped(struct harness *h, size_t off)
+{
+	struct h_seg s = { .sport = 1234, .dport = 80, .seq = 1, .flags = F_SYN, .wnd = 100 };
+	uint8_t buf[200];
+	size_t len = h_build(&s, buf, sizeof buf);
+
+	buf[off] ^= 1;
+	h_inject_frame(h, buf, len);
+}
+
 /* Bad checksums are counted and dropped, never answered. */
 static void bad_checksums(void **state)
 {
 	(void)state;
 	struct harness *h = h_new();
-	struct h_seg s = { .sport = 1234, .dport = 80, .seq = 1, .flags = F_SYN, .wnd = 100 };
-	uint8_t buf[200];
-	size_t len = h_build(&s, buf, sizeof buf);
-	buf[14 + 20 + 16] ^= 1;         /* TCP checksum */
-	h_inject_frame(h, buf, len);
+	inject_syn_flipped(h, TCP_CSUM_AT);
 	expect_none(h);
-	len = h_build(&s, buf, sizeof buf);
-	buf[14 + 10] ^= 1;              /* IP checksum */
-	h_inject_frame(h, buf, len);
+	inject_syn_flipped(h, IP_CSUM_AT);
 	expect_none(h);
 	char st[4096];
 	ns_format_stats(h->st, st, sizeof st);
@@ -134,15 +142,9 @@ static void trusted_checksums(void **state)
 	};
 	memcpy(cfg.mac, h_our_mac, 6);
 	struct harness *h = h_new_cfg(&cfg, 1);
-	struct h_seg s = { .sport = 1234, .dport = 80, .seq = 1, .flags = F_SYN, .wnd = 100 };
-	uint8_t buf[200];
-	size_t len = h_build(&s, buf, sizeof buf);
-	buf[14 + 20 + 16] ^= 1;         /* TCP checksum */
-	h_inject_frame(h, buf, len);
+	inject_syn_flipped(h, TCP_CSUM_AT);
 	expect_seg(h, F_RST | F_ACK, 0, 2, 0);
-	len = h_build(&s, buf, sizeof buf);
-	buf[14 + 10] ^= 1;              /* IP checksum */
-	h_inject_frame(h, buf, len);
+	inject_syn_flipped(h, IP_CSUM_AT);
 	expect_none(h);
 	char st[4096];
 	ns_format_stats(h->st, st, sizeof st);
